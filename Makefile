@@ -1,0 +1,53 @@
+# vigil.observability: `make lab` and `make test` are the two commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export NO_COLOR := 1
+export PY_COLORS := 0
+
+.PHONY: help test lab lab-destroy bench lint unit molecule images venv docker clean-images
+
+help:
+	@echo "make lab          deploy the stack to local lab containers and print where to look"
+	@echo "make lab-destroy  remove the lab containers and network"
+	@echo "make test         lint, unit tests and every Molecule scenario (ends with 'N passed, N failed')"
+	@echo "make bench        converge benchmark (fresh lab-style containers, then an unchanged re-run)"
+
+venv:
+	@scripts/ensure-venv.sh
+	@scripts/link-collection.sh
+
+docker:
+	@scripts/ensure-docker.sh
+
+images: docker
+	@scripts/build-images.sh
+
+test: venv images
+	@$(VENV)/bin/python scripts/run-tests.py
+
+# Parts of `make test`, for development.
+lint: venv
+	@$(VENV)/bin/python scripts/run-tests.py tests/lint
+unit: venv
+	@$(VENV)/bin/python scripts/run-tests.py tests/unit
+molecule: venv images
+	@$(VENV)/bin/python scripts/run-tests.py tests/integration
+
+lab: venv images
+	@ansible-playbook playbooks/lab/up.yml
+	@ansible-playbook playbooks/site.yml -i inventories/lab
+	@ansible-playbook playbooks/lab/report.yml -i inventories/lab
+
+lab-destroy: venv
+	@ansible-playbook playbooks/lab/destroy.yml
+
+bench: venv images
+	@$(VENV)/bin/python benchmarks/converge.py
+
+clean-images: docker
+	-docker image rm vigil/debian12:latest vigil/debian13:latest

@@ -1,0 +1,61 @@
+"""The built collection installs into an empty path and its role runs from there."""
+
+import glob
+import os
+import subprocess
+import uuid
+
+import pytest
+from conftest import ROOT, run, tool
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("galaxy")
+    rc, out = run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(work), ROOT])
+    assert rc == 0, out
+    tarballs = glob.glob(str(work / "vigil-observability-*.tar.gz"))
+    assert len(tarballs) == 1, out
+    install_path = work / "collections"
+    rc, out = run([tool("ansible-galaxy"), "collection", "install", "--offline", "-n", "-p", str(install_path), tarballs[0]])
+    assert rc == 0, out
+    return work, install_path
+
+
+def test_tarball_holds_the_collection_and_no_build_leftovers(installed):
+    _, install_path = installed
+    base = install_path / "ansible_collections" / "vigil" / "observability"
+    for path in ("MANIFEST.json", "roles/node_exporter/meta/argument_specs.yml", "plugins/filter/web_config.py",
+                 "playbooks/site.yml", "meta/runtime.yml"):
+        assert (base / path).exists(), path
+    for leftover in (".cache", ".venv", ".git"):
+        assert not (base / leftover).exists(), leftover
+
+
+def test_role_runs_from_the_installed_collection(installed):
+    """Apply vigil.observability.node_exporter from the install to a fresh container."""
+    work, install_path = installed
+    name = "vigil-galaxy-%s" % uuid.uuid4().hex[:8]
+    docker = tool("docker")
+    rc, out = run([docker, "run", "-d", "--name", name, "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+                   "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                   "-v", "/var/cache/vigil/apt/debian12/archives:/var/cache/apt/archives:rw",
+                   "-v", "/var/cache/vigil/apt/debian12/lists:/var/lib/apt/lists:rw",
+                   "--cgroupns=host", "vigil/debian12:latest"])
+    assert rc == 0, out
+    try:
+        (work / "inventory.ini").write_text("%s ansible_connection=community.docker.docker\n" % name)
+        (work / "play.yml").write_text(
+            "---\n- name: Apply node_exporter from the installed collection\n  hosts: all\n  roles:\n"
+            "    - role: vigil.observability.node_exporter\n      vars:\n        node_exporter_install_method: package\n"
+        )
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install_path), ANSIBLE_CONFIG=os.devnull, ANSIBLE_NOCOLOR="1")
+        proc = subprocess.run(["ansible-playbook", "-i", str(work / "inventory.ini"), str(work / "play.yml")],
+                              cwd=str(work), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        assert "/ansible_collections/vigil/observability/roles/node_exporter" in proc.stdout or "node_exporter" in proc.stdout
+        rc, out = run([docker, "exec", name, "sh", "-c",
+                       "curl -sf http://$(hostname -I | cut -d' ' -f1):9100/metrics | grep -c '^node_exporter_build_info'"])
+        assert rc == 0 and out.strip() == "1", out
+    finally:
+        run([docker, "rm", "-f", name])

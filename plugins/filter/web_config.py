@@ -20,46 +20,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: bcrypt_users
-short_description: Hash basic-auth passwords for an exporter-toolkit web configuration
-description:
-  - Returns a dictionary of user names to bcrypt hashes.
-  - A hash in O(existing) is kept when the password still verifies against it
-    and its cost equals O(cost), so re-runs leave the web configuration unchanged.
-  - Needs the C(bcrypt) Python library on the controller.
-options:
-  _input:
-    description: Dictionary of user names to plain-text passwords.
-    type: dict
-    required: true
-  existing:
-    description: Dictionary of user names to the hashes currently deployed.
-    type: dict
-    default: {}
-  cost:
-    description: bcrypt cost factor (work factor), 10 to 31.
-    type: int
-    default: 12
-  variable:
-    description: Name of the variable being hashed, used in error messages.
-    type: str
-    default: basic_auth_users
-"""
-
-EXAMPLES = r"""
-- name: Hash the users, keeping hashes that still match
-  ansible.builtin.set_fact:
-    __hashed: "{{ node_exporter_basic_auth_users | vigil.observability.bcrypt_users(existing=__current, cost=12) }}"
-  no_log: true
-"""
-
-RETURN = r"""
-_value:
-  description: Dictionary of user names to bcrypt hashes.
-  type: dict
-"""
-
 import re
 
 from ansible.errors import AnsibleFilterError

@@ -1,0 +1,253 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vigil.observability contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: host_state_info
+short_description: Read the state of files, accounts, packages and systemd units in one call
+version_added: 0.1.0
+description:
+  - Reports, in a single module call, what the roles of this collection manage on a host, so that a role can
+    compare it with the desired state on the controller and skip the tasks that would change nothing.
+  - It changes nothing. The roles still make every change with the usual modules (file, template, user, apt,
+    systemd_service), so check mode and diff behave as usual; this module only saves the calls that would
+    have found everything in place.
+author: vigil.observability maintainers
+options:
+  paths:
+    description: Paths to describe. Symbolic links are not followed.
+    type: list
+    elements: path
+    default: []
+  checksum_paths:
+    description: Paths among O(paths) whose regular-file content gets a SHA-1 checksum.
+    type: list
+    elements: path
+    default: []
+  users:
+    description: User names to look up in the passwd and shadow databases.
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Group names to look up.
+    type: list
+    elements: str
+    default: []
+  packages:
+    description: Debian package names to look up with C(dpkg-query). Ignored where dpkg is absent.
+    type: list
+    elements: str
+    default: []
+  units:
+    description: systemd unit names whose load, enablement and activity state to report.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - The SHA-1 checksums match the C(checksum) that M(ansible.builtin.stat) and M(ansible.builtin.copy) use.
+"""
+
+EXAMPLES = r"""
+- name: Read what node_exporter's role manages
+  vigil.observability.host_state_info:
+    paths: [/etc/node_exporter, /etc/systemd/system/node_exporter.service]
+    checksum_paths: [/etc/systemd/system/node_exporter.service]
+    users: [node_exporter]
+    groups: [node_exporter]
+    packages: [prometheus-node-exporter, python3-apt]
+    units: [node_exporter.service]
+  register: state
+"""
+
+RETURN = r"""
+paths:
+  description: One entry per requested path.
+  returned: always
+  type: dict
+  sample:
+    /etc/node_exporter: {exists: true, type: directory, mode: "0750", owner: root, group: node_exporter}
+    /etc/systemd/system/prometheus-node-exporter.service: {exists: true, type: link, link_target: /dev/null}
+users:
+  description: One entry per requested user; C(exists=false) for unknown users.
+  returned: always
+  type: dict
+  sample:
+    node_exporter: {exists: true, uid: 998, gid: 998, group: node_exporter, comment: "", home: /nonexistent,
+                    shell: /usr/sbin/nologin, password_locked: true}
+groups:
+  description: One entry per requested group.
+  returned: always
+  type: dict
+  sample: {node_exporter: {exists: true, gid: 998}}
+packages:
+  description: Installed version of each requested package, or null when it is not installed.
+  returned: always
+  type: dict
+  sample: {prometheus-node-exporter: "1.9.1-1", python3-apt: null}
+units:
+  description: systemd state of each requested unit.
+  returned: always
+  type: dict
+  sample: {node_exporter.service: {load: loaded, enabled: enabled, active: active}}
+"""
+
+import grp
+import hashlib
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+_TYPES = (
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISREG, "file"),
+    (stat.S_ISLNK, "link"),
+)
+
+
+def _name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def describe_path(path, with_checksum):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    kind = next((name for test, name in _TYPES if test(st.st_mode)), "other")
+    info = {
+        "exists": True,
+        "type": kind,
+        "mode": "%04o" % stat.S_IMODE(st.st_mode),
+        "owner": _name(pwd.getpwuid, st.st_uid),
+        "group": _name(grp.getgrgid, st.st_gid),
+    }
+    if kind == "link":
+        info["link_target"] = os.readlink(path)
+    if kind == "file" and with_checksum:
+        digest = hashlib.sha1()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+        info["checksum"] = digest.hexdigest()
+    return info
+
+
+def shadow_locked(name, shadow_file="/etc/shadow"):
+    try:
+        with open(shadow_file) as handle:
+            for line in handle:
+                fields = line.rstrip("\n").split(":")
+                if fields[0] == name and len(fields) > 1:
+                    return fields[1].startswith(("!", "*"))
+    except (IOError, OSError):
+        return None
+    return None
+
+
+def describe_user(name):
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"exists": False}
+    return {
+        "exists": True,
+        "uid": entry.pw_uid,
+        "gid": entry.pw_gid,
+        "group": _name(grp.getgrgid, entry.pw_gid),
+        "comment": entry.pw_gecos,
+        "home": entry.pw_dir,
+        "shell": entry.pw_shell,
+        "password_locked": shadow_locked(name),
+    }
+
+
+def describe_group(name):
+    try:
+        return {"exists": True, "gid": grp.getgrnam(name).gr_gid}
+    except KeyError:
+        return {"exists": False}
+
+
+def parse_dpkg(output, names):
+    """Map package names to installed versions from dpkg-query output."""
+    found = dict((name, None) for name in names)
+    for line in output.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0] in found and parts[1] == "installed":
+            found[parts[0]] = parts[2]
+    return found
+
+
+def parse_systemctl_show(output, units):
+    """Map unit names to their states from `systemctl show` output (blocks separated by blank lines)."""
+    states = {}
+    blocks = [b for b in output.strip().split("\n\n")] if output.strip() else []
+    for unit, block in zip(units, blocks):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        states[unit] = {
+            "load": props.get("LoadState", "unknown"),
+            "enabled": props.get("UnitFileState", "") or "unknown",
+            "active": props.get("ActiveState", "unknown"),
+        }
+    for unit in units:
+        states.setdefault(unit, {"load": "unknown", "enabled": "unknown", "active": "unknown"})
+    return states
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", default=[]),
+            checksum_paths=dict(type="list", elements="path", default=[]),
+            users=dict(type="list", elements="str", default=[]),
+            groups=dict(type="list", elements="str", default=[]),
+            packages=dict(type="list", elements="str", default=[]),
+            units=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    checksum_paths = set(params["checksum_paths"])
+    result = dict(changed=False)
+    try:
+        result["paths"] = dict((p, describe_path(p, p in checksum_paths)) for p in params["paths"])
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="host_state_info: cannot read %s: %s" % (exc.filename, exc.strerror))
+    result["users"] = dict((u, describe_user(u)) for u in params["users"])
+    result["groups"] = dict((g, describe_group(g)) for g in params["groups"])
+
+    result["packages"] = dict((p, None) for p in params["packages"])
+    dpkg = module.get_bin_path("dpkg-query")
+    if params["packages"] and dpkg:
+        rc, out, err = module.run_command([dpkg, "-W", "-f=${Package}\t${db:Status-Status}\t${Version}\n"] + params["packages"])
+        result["packages"] = parse_dpkg(out, params["packages"])
+
+    result["units"] = {}
+    systemctl = module.get_bin_path("systemctl")
+    if params["units"]:
+        if systemctl:
+            rc, out, err = module.run_command([systemctl, "show", "-p", "LoadState,UnitFileState,ActiveState", "--"] + params["units"])
+            result["units"] = parse_systemctl_show(out if rc == 0 else "", params["units"])
+        else:
+            result["units"] = parse_systemctl_show("", params["units"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

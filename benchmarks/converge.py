@@ -64,8 +64,7 @@ def ansible_playbook(args, env):
     """Run ansible-playbook from the collection root; return (rc, stdout, stderr, seconds)."""
     exe = shutil.which("ansible-playbook", path=env["PATH"]) or "ansible-playbook"
     start = time.monotonic()
-    proc = subprocess.run([exe] + args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run([exe, *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
 
 
@@ -230,7 +229,7 @@ def main():
             print("  %6.2f  %s" % (task["seconds"], task["name"]))
 
         os.makedirs(RESULTS_DIR, exist_ok=True)
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
         result_file = os.path.join(RESULTS_DIR, "converge-%s.json" % stamp)
         with open(result_file, "w", encoding="utf-8") as f:
             json.dump({"first": first, "unchanged": second, "ratio_percent": round(ratio, 1),

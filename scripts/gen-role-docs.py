@@ -56,7 +56,8 @@ def render(readme):
         if begin not in readme:
             raise SystemExit("README.md has no %s marker" % begin)
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-        readme = pattern.sub(lambda _m: "%s\n%s\n%s" % (begin, table(role), end), readme)
+        block = "%s\n%s\n%s" % (begin, table(role), end)
+        readme = pattern.sub(lambda _m, block=block: block, readme)
     return readme
 
 

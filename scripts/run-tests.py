@@ -43,7 +43,7 @@ def main():
         except ET.ParseError:
             numbers = (0, 1, 0)  # a truncated report is a failure
         print("  %-40s %d passed, %d failed, %d skipped" % (os.path.basename(report), *numbers))
-        totals = [a + b for a, b in zip(totals, numbers)]
+        totals = [a + b for a, b in zip(totals, numbers, strict=True)]
     if rc == 5 or sum(totals) == 0:
         print("no tests ran")
         rc = 1

@@ -155,7 +155,7 @@ def shadow_locked(name, shadow_file="/etc/shadow"):
                 fields = line.rstrip("\n").split(":")
                 if fields[0] == name and len(fields) > 1:
                     return fields[1].startswith(("!", "*"))
-    except (IOError, OSError):
+    except OSError:
         return None
     return None
 
@@ -227,7 +227,7 @@ def main():
     result = dict(changed=False)
     try:
         result["paths"] = dict((p, describe_path(p, p in checksum_paths)) for p in params["paths"])
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         module.fail_json(msg="host_state_info: cannot read %s: %s" % (exc.filename, exc.strerror))
     result["users"] = dict((u, describe_user(u)) for u in params["users"])
     result["groups"] = dict((g, describe_group(g)) for g in params["groups"])

@@ -16,3 +16,8 @@ def test_ansible_lint_production_profile():
 def test_changelog_fragments():
     rc, out = run([tool("antsibull-changelog"), "lint"])
     assert rc == 0 and out.strip() == "", out
+
+
+def test_ruff_python_lint():
+    rc, out = run([tool("ruff"), "check", "--output-format", "concise", "."])
+    assert rc == 0, out

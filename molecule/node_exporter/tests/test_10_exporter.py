@@ -5,7 +5,6 @@ import shlex
 import time
 
 import bcrypt
-import pytest
 from vigil_testinfra import assert_service_up, main_pid, unit_exposure
 
 UNIT = "node_exporter.service"

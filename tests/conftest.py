@@ -7,11 +7,6 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="session")
-def root():
-    return ROOT
-
-
 def run(cmd, timeout=600, env=None, cwd=ROOT):
     """Run a command, returning (rc, combined output)."""
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

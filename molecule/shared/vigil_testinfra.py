@@ -2,9 +2,6 @@
 
 import os
 import subprocess
-import time
-
-import pytest
 
 
 def scenario_dir():
@@ -34,17 +31,6 @@ def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity
 
 def main_pid(host, unit):
     return int(host.check_output("systemctl show -p MainPID --value %s" % unit))
-
-
-def wait_for(predicate, timeout=30, interval=1.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail("timed out after %ss waiting for %s" % (timeout, message))
-        time.sleep(interval)
 
 
 def journal(host, unit, lines=50):

@@ -1,9 +1,9 @@
 """The built collection installs into an empty path and its role runs from there."""
 
 import glob
+import json
 import os
 import subprocess
-import uuid
 
 import pytest
 from conftest import ROOT, run, tool
@@ -37,17 +37,20 @@ def test_tarball_holds_the_collection_and_no_build_leftovers(installed):
         assert not (base / leftover).exists(), leftover
 
 
+def lab(playbook, prefix):
+    """Create or remove one container with the lab's own playbooks."""
+    rc, out = run([tool("ansible-playbook"), os.path.join(ROOT, "playbooks", "lab", playbook),
+                   "-e", json.dumps({"vigil_lab_prefix": prefix, "vigil_lab_hosts": ["node"]})])
+    assert rc == 0, out[-3000:]
+
+
 def test_role_runs_from_the_installed_collection(installed):
     """Apply vigil.observability.node_exporter from the install to a fresh container."""
     work, install_path = installed
-    name = "vigil-galaxy-%s" % uuid.uuid4().hex[:8]
-    docker = tool("docker")
-    rc, out = run([docker, "run", "-d", "--name", name, "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
-                   "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-                   "-v", "/var/cache/vigil/apt/debian12/archives:/var/cache/apt/archives:rw",
-                   "-v", "/var/cache/vigil/apt/debian12/lists:/var/lib/apt/lists:rw",
-                   "--cgroupns=host", "vigil/debian12:latest"])
-    assert rc == 0, out
+    prefix = "vigil-galaxy"
+    name = prefix + "-node"
+    lab("destroy.yml", prefix)  # fresh: nothing left from an earlier run
+    lab("up.yml", prefix)
     try:
         (work / "inventory.ini").write_text("%s ansible_connection=community.docker.docker\n" % name)
         (work / "play.yml").write_text(
@@ -59,8 +62,8 @@ def test_role_runs_from_the_installed_collection(installed):
         proc = subprocess.run(["ansible-playbook", "-i", str(work / "inventory.ini"), str(work / "play.yml")],
                               cwd=str(work), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
         assert proc.returncode == 0, proc.stdout[-4000:]
-        rc, out = run([docker, "exec", name, "sh", "-c",
+        rc, out = run([tool("docker"), "exec", name, "sh", "-c",
                        "curl -sf http://$(hostname -I | cut -d' ' -f1):9100/metrics | grep -c '^node_exporter_build_info'"])
         assert rc == 0 and out.strip() == "1", out
     finally:
-        run([docker, "rm", "-f", name])
+        lab("destroy.yml", prefix)

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -105,6 +106,77 @@ def bcrypt_users(users, existing=None, cost=12, variable="basic_auth_users"):
     return result
 
 
+_LISTEN_RE = re.compile(r"^(\[[0-9A-Fa-f:.]*\]|[^\[\]:]*):([0-9]{1,5})$")
+_PRIVATE_KEY_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_VERIFYING_AUTH_TYPES = ("RequireAndVerifyClientCert", "VerifyClientCertIfGiven")
+
+
+def web_settings_problems(settings, role):
+    """Problems with a role's exporter-toolkit web settings (listen address, TLS, basic auth).
+
+    ``settings`` holds the role's values without the ``<role>_`` prefix:
+    web_listen_address, allow_wildcard_bind, tls_cert, tls_key, tls_client_ca,
+    tls_client_auth_type, basic_auth_users and bcrypt_cost. Messages name the
+    role's variables and never show a password or key.
+    """
+    problems = []
+    listen = str(settings.get("web_listen_address", ""))
+    match = _LISTEN_RE.match(listen)
+    if not match:
+        problems.append("%s_web_listen_address must be host:port (for example 10.0.0.5:9100 or [::1]:9100), got %s"
+                        % (role, json.dumps(listen)))
+    else:
+        host, port = match.group(1), int(match.group(2))
+        if not 1 <= port <= 65535:
+            problems.append("%s_web_listen_address has port %d, expected 1 to 65535" % (role, port))
+        if host in ("", "0.0.0.0", "[::]") and not settings.get("allow_wildcard_bind"):
+            problems.append("%s_web_listen_address %s listens on every interface; give the address the clients use, "
+                            "or set %s_allow_wildcard_bind to true" % (role, json.dumps(listen), role))
+    cert = settings.get("tls_cert") or ""
+    key = settings.get("tls_key") or ""
+    client_ca = settings.get("tls_client_ca") or ""
+    auth_type = settings.get("tls_client_auth_type") or ""
+    if bool(cert) != bool(key):
+        problems.append("%s_tls_cert and %s_tls_key must be set together" % (role, role))
+    if cert and "-----BEGIN CERTIFICATE-----" not in cert:
+        problems.append("%s_tls_cert must hold a PEM certificate (-----BEGIN CERTIFICATE-----)" % role)
+    if key and not _PRIVATE_KEY_RE.search(key):
+        problems.append("%s_tls_key must hold a PEM private key (-----BEGIN ... PRIVATE KEY-----)" % role)
+    if not (cert or key) and (client_ca or auth_type):
+        problems.append("%s_tls_client_ca and %s_tls_client_auth_type need %s_tls_cert and %s_tls_key" % ((role,) * 4))
+    if auth_type in _VERIFYING_AUTH_TYPES and not client_ca:
+        problems.append("%s_tls_client_auth_type %s needs %s_tls_client_ca" % (role, auth_type, role))
+    try:
+        cost = int(settings.get("bcrypt_cost", 12))
+    except (TypeError, ValueError):
+        cost = 0
+    if not MIN_COST <= cost <= MAX_COST:
+        problems.append("%s_bcrypt_cost must be from %d to %d, got %s" % (role, MIN_COST, MAX_COST, settings.get("bcrypt_cost")))
+    problems.extend(password_problems(settings.get("basic_auth_users"), "%s_basic_auth_users" % role))
+    return problems
+
+
+def web_config_document(settings, tls_dir, password_hashes=None):
+    """The exporter-toolkit web configuration for a role's settings, as data to render with to_nice_yaml.
+
+    TLS files are expected in ``tls_dir`` as cert.pem, key.pem and client_ca.pem.
+    """
+    config = {}
+    if settings.get("tls_cert"):
+        tls = {"cert_file": tls_dir + "/cert.pem", "key_file": tls_dir + "/key.pem",
+               "min_version": settings.get("tls_min_version") or "TLS12"}
+        if settings.get("tls_client_ca"):
+            tls["client_ca_file"] = tls_dir + "/client_ca.pem"
+        if settings.get("tls_client_auth_type"):
+            tls["client_auth_type"] = settings["tls_client_auth_type"]
+        config["tls_server_config"] = tls
+    if settings.get("http_headers"):
+        config["http_server_config"] = {"headers": dict(settings["http_headers"])}
+    if settings.get("basic_auth_users"):
+        config["basic_auth_users"] = dict(password_hashes or {})
+    return config
+
+
 class FilterModule(object):
     """Exporter-toolkit web configuration filters."""
 
@@ -112,4 +184,6 @@ class FilterModule(object):
         return {
             "bcrypt_users": bcrypt_users,
             "bcrypt_password_problems": password_problems,
+            "web_settings_problems": web_settings_problems,
+            "web_config_document": web_config_document,
         }

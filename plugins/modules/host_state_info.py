@@ -49,6 +49,14 @@ options:
     type: list
     elements: str
     default: []
+  list_dirs:
+    description:
+      - Directories whose entries to list (names only, sorted), so that a role can remove files it no longer
+        manages. A missing directory lists as empty.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -100,6 +108,11 @@ units:
   returned: always
   type: dict
   sample: {node_exporter.service: {load: loaded, enabled: enabled, active: active}}
+listings:
+  description: Sorted entry names of each directory in O(list_dirs); empty for a missing directory.
+  returned: always
+  type: dict
+  sample: {/etc/prometheus/rules: [node.yml, vigil-generated.yml]}
 """
 
 import grp
@@ -219,6 +232,7 @@ def main():
             groups=dict(type="list", elements="str", default=[]),
             packages=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
+            list_dirs=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -246,6 +260,14 @@ def main():
             result["units"] = parse_systemctl_show(out if rc == 0 else "", params["units"])
         else:
             result["units"] = parse_systemctl_show("", params["units"])
+    result["listings"] = {}
+    for directory in params["list_dirs"]:
+        try:
+            result["listings"][directory] = sorted(os.listdir(directory))
+        except FileNotFoundError:
+            result["listings"][directory] = []
+        except OSError as exc:
+            module.fail_json(msg="host_state_info: cannot list %s: %s" % (directory, exc.strerror))
     module.exit_json(**result)
 
 

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := $(CURDIR)/.venv
-export PATH := $(VENV)/bin:$(PATH)
+export PATH := $(CURDIR)/.cache/tools/bin:$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export NO_COLOR := 1
@@ -19,6 +19,7 @@ help:
 
 venv:
 	@scripts/ensure-venv.sh
+	@scripts/ensure-tools.sh
 	@scripts/link-collection.sh
 
 docker:

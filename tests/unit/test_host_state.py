@@ -132,3 +132,12 @@ def test_path_matches(kwargs, expected):
 @pytest.mark.parametrize("entry", [{"exists": False}, None, "text", {}])
 def test_path_matches_never_matches_a_missing_or_unknown_entry(entry):
     assert host_state.path_matches(entry) is False
+
+
+def test_list_dirs_lists_entries_sorted_and_a_missing_directory_as_empty(tmp_path, run_module):
+    (tmp_path / "b.yml").write_text("")
+    (tmp_path / "a.yml").write_text("")
+    (tmp_path / "sub").mkdir()
+    result, _ = run_module({"list_dirs": [str(tmp_path), str(tmp_path / "missing")]})
+    assert result["listings"] == {str(tmp_path): ["a.yml", "b.yml", "sub"], str(tmp_path / "missing"): []}
+    assert result["changed"] is False

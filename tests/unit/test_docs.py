@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -16,10 +17,16 @@ def test_readme_variables_tables_are_generated_from_argument_specs():
     assert proc.returncode == 0, proc.stdout
 
 
-def test_readme_lists_every_node_exporter_variable():
+ROLES = sorted(d for d in os.listdir(os.path.join(ROOT, "roles")) if not d.startswith("_"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_lists_every_variable_of_every_role(role):
     readme = open(os.path.join(ROOT, "README.md")).read()
-    section = readme.split("<!-- BEGIN VARIABLES node_exporter -->")[1].split("<!-- END VARIABLES node_exporter -->")[0]
-    listed = set(re.findall(r"^\| `(node_exporter_[a-z0-9_]+)` \|", section, re.M))
-    with open(os.path.join(ROOT, "roles", "node_exporter", "meta", "argument_specs.yml")) as handle:
+    begin, end = "<!-- BEGIN VARIABLES %s -->" % role, "<!-- END VARIABLES %s -->" % role
+    assert begin in readme and end in readme, "README has no variables table for " + role
+    section = readme.split(begin)[1].split(end)[0]
+    listed = set(re.findall(r"^\| `(%s_[a-z0-9_]+)` \|" % role, section, re.M))
+    with open(os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml")) as handle:
         options = set(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
     assert listed == options

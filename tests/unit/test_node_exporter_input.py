@@ -7,13 +7,9 @@ on the controller with a message that names the variable and never shows a
 secret. The positive control proves the harness notices a run that passes.
 """
 
-import json
-import os
-import subprocess
-
 import pytest
+from role_input import assert_reached_the_host, assert_refused_before_the_host, play, write_harness
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENTINEL = "S3ntinel-bad-input-9e0b"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
 KEY = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----" % SENTINEL
@@ -61,44 +57,14 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("node_exporter_input")
-    (path / "inventory.ini").write_text(
-        "unreachable ansible_host=127.0.0.1 ansible_port=9 ansible_user=nobody ansible_connection=ssh\n"
-    )
-    (path / "play.yml").write_text(
-        "---\n- name: Apply node_exporter\n  hosts: unreachable\n  gather_facts: false\n"
-        "  roles:\n    - role: vigil.observability.node_exporter\n"
-    )
-    return path
-
-
-def play(workdir, variables):
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".cache", "collections"),
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_TIMEOUT": "3",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-    })
-    cmd = ["ansible-playbook", "-vvv", "-i", str(workdir / "inventory.ini"), str(workdir / "play.yml"),
-           "-e", json.dumps(variables)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
-    return proc.returncode, proc.stdout
+    return write_harness(tmp_path_factory.mktemp("node_exporter_input"), "node_exporter")
 
 
 def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
     """Positive control: with good input the role tries the host and is unreachable."""
-    rc, out = play(workdir, {"node_exporter_basic_auth_users": {"prometheus": SENTINEL}})
-    assert rc != 0
-    assert "UNREACHABLE" in out, out[-3000:]
-    assert SENTINEL not in out
+    assert_reached_the_host(play(workdir, {"node_exporter_basic_auth_users": {"prometheus": SENTINEL}}), SENTINEL)
 
 
 @pytest.mark.parametrize("variables, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_fails_before_contacting_the_host(workdir, variables, expected):
-    rc, out = play(workdir, variables)
-    assert rc != 0, out[-3000:]
-    assert "UNREACHABLE" not in out, "validation let the run reach the host:\n" + out[-3000:]
-    assert expected in out, out[-3000:]
-    assert SENTINEL not in out, "a secret was printed"
+    assert_refused_before_the_host(play(workdir, variables), expected, SENTINEL)

@@ -8,7 +8,8 @@ def scenario_dir():
     return os.environ["MOLECULE_SCENARIO_DIRECTORY"]
 
 
-def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity=0, diff=False, check=False):
+def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity=0, diff=False, check=False,
+                 inventories=()):
     """Run a playbook of this scenario against Molecule's inventory.
 
     Returns the CompletedProcess with stdout and stderr combined in .stdout.
@@ -16,6 +17,8 @@ def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity
     import json
 
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], os.path.join(scenario_dir(), playbook)]
+    for inventory in inventories:
+        cmd += ["-i", inventory]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     if limit:
@@ -55,10 +58,9 @@ def unit_exposure(host, unit_path):
     return float(match.group(1)), match.group(0)
 
 
-def molecule_hosts():
-    """Every host of the scenario as testinfra hosts, by inventory name."""
+def molecule_hosts(names=("debian12", "debian13")):
+    """The scenario's hosts as testinfra hosts, by inventory name."""
     import testinfra
 
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    names = ("debian12", "debian13")
     return {n: testinfra.get_host("ansible://%s?ansible_inventory=%s" % (n, inventory)) for n in names}

@@ -15,7 +15,8 @@ help:
 	@echo "make lab          deploy the stack to local lab containers and print where to look"
 	@echo "make lab-destroy  remove the lab containers and network"
 	@echo "make test         lint, unit tests and every Molecule scenario (ends with 'N passed, N failed')"
-	@echo "make bench        converge benchmark (fresh lab-style containers, then an unchanged re-run)"
+	@echo "make bench        converge benchmark (fresh lab-style containers, then an unchanged re-run),"
+	@echo "                  then the scrape-configuration rendering benchmark (100, 1,000, 5,000 hosts)"
 
 venv:
 	@scripts/ensure-venv.sh
@@ -49,6 +50,7 @@ lab-destroy: venv
 
 bench: venv images
 	@$(VENV)/bin/python benchmarks/converge.py
+	@$(VENV)/bin/python benchmarks/scrape_config.py
 
 clean-images: docker
 	-docker image rm vigil/debian12:latest vigil/debian13:latest

@@ -31,8 +31,11 @@ def test_tarball_holds_the_collection_and_no_build_leftovers(installed):
     _, install_path = installed
     base = install_path / "ansible_collections" / "vigil" / "observability"
     for path in ("MANIFEST.json", "roles/node_exporter/meta/argument_specs.yml", "plugins/filter/web_config.py",
-                 "playbooks/site.yml", "meta/runtime.yml"):
+                 "playbooks/site.yml", "meta/runtime.yml", "roles/prometheus/meta/argument_specs.yml",
+                 "plugins/filter/prometheus.py", "files/rules/availability.yml", "docs/runbook.md"):
         assert (base / path).exists(), path
+    # The prometheus role finds the shipped rules next to its roles/ directory.
+    assert (base / "roles" / "prometheus" / ".." / ".." / "files" / "rules").is_dir()
     for leftover in (".cache", ".venv", ".git"):
         assert not (base / leftover).exists(), leftover
 

@@ -152,6 +152,17 @@ def test_samples_survive_kill_9():
     assert_service_up(prom_host, UNIT)
 
 
+def test_wrong_checksum_fails_and_changes_nothing():
+    prom_host = hosts()["prom"]
+    binaries = prom_host.check_output("sha256sum /usr/local/bin/prometheus /usr/local/bin/promtool")
+    before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
+    result = run_playbook(limit="prom", extra_vars={"prometheus_checksums": {"amd64": "0" * 64}})
+    assert result.returncode != 0
+    assert "did not match" in result.stdout, result.stdout[-3000:]
+    assert prom_host.check_output("sha256sum /usr/local/bin/prometheus /usr/local/bin/promtool") == binaries
+    assert config_snapshot(prom_host) == before and main_pid(prom_host, UNIT) == pid
+
+
 def test_upgrade_keeps_the_data():
     work = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
     target = open(os.path.join(work, "mirror", "prometheus-next-src", "VERSION")).read().strip()

@@ -20,6 +20,6 @@ if ! docker info >/dev/null 2>&1; then
   done
   docker info >/dev/null 2>&1 || { echo "docker: dockerd did not start; see /var/log/vigil-dockerd.log" >&2; tail -n 20 /var/log/vigil-dockerd.log >&2; exit 1; }
 fi
-mkdir -p /var/cache/vigil/apt/debian12/{archives,lists} /var/cache/vigil/apt/debian13/{archives,lists} 2>/dev/null \
-  || $SUDO mkdir -p /var/cache/vigil/apt/debian12/{archives,lists} /var/cache/vigil/apt/debian13/{archives,lists}
+mkdir -p /var/cache/vigil/apt 2>/dev/null \
+  || $SUDO mkdir -p /var/cache/vigil/apt
 echo "docker: ready ($(docker version --format '{{.Server.Version}}'))"

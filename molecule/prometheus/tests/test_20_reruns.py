@@ -87,6 +87,16 @@ def test_broken_rule_file_fails_the_run_and_changes_nothing(tmp_path):
     assert "team-rules.yml" not in prom_host.check_output("ls /etc/prometheus/rules")
 
 
+def test_configuration_promtool_refuses_is_not_installed_and_leaves_nothing_behind():
+    prom_host = hosts()["prom"]
+    before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
+    result = run_playbook(limit="prom", extra_vars={"prometheus_global_extra": {"scrape_timeout": "1m"}})
+    assert result.returncode != 0
+    assert "scrape timeout greater than scrape interval" in result.stdout, result.stdout[-3000:]
+    assert config_snapshot(prom_host) == before  # no backup or temporary file left either
+    assert main_pid(prom_host, UNIT) == pid
+
+
 def test_missing_file_referenced_by_the_configuration_fails_before_any_change():
     prom_host = hosts()["prom"]
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)

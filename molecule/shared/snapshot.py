@@ -17,6 +17,10 @@ SKIP_PREFIXES = (
     "/root/.ansible", "/root/.cache", "/var/lib/vigil-snapshot",
 )
 SKIP_NAMES = {"__pycache__"}
+# A running PostgreSQL rewrites its data directory on its own (checkpoints,
+# WAL, autovacuum); only its configuration there is compared.
+DATA_DIRS = ("/var/lib/postgresql/",)
+DATA_DIR_KEEP = {"postgresql.auto.conf"}
 
 
 def entries():
@@ -29,6 +33,8 @@ def entries():
             for name in sorted(dirnames + filenames):
                 path = os.path.join(dirpath, name)
                 if path.startswith(SKIP_PREFIXES):
+                    continue
+                if path.startswith(DATA_DIRS) and name not in DATA_DIR_KEEP:
                     continue
                 try:
                     st = os.lstat(path)

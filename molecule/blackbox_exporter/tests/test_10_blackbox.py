@@ -8,7 +8,7 @@ import bcrypt
 import yaml
 from bbx import PROBER, SENTINEL, UNIT, UNIT_PATH, WEB, address, get, main_pid, name, probe, samples
 from cryptography import x509
-from vigil_testinfra import assert_service_up, unit_exposure
+from vigil_testinfra import assert_listens_only_on, assert_runs_as_locked_system_user, assert_service_up, unit_exposure
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PKI = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "tls")
@@ -25,17 +25,11 @@ def test_service_active_and_enabled(host):
 
 
 def test_runs_as_unprivileged_system_user(host):
-    assert host.check_output("ps -o user= -p %d" % main_pid(host)) == "blackbox_exporter"
-    user = host.user("blackbox_exporter")
-    assert user.shell == "/usr/sbin/nologin" and user.uid < 1000
-    assert host.check_output("getent shadow blackbox_exporter").split(":")[1].startswith(("!", "*"))
+    assert_runs_as_locked_system_user(host, UNIT, "blackbox_exporter")
 
 
 def test_listens_only_where_configured(host):
-    sockets = [str(s) for s in host.socket.get_listening_sockets()]
-    expected = "tcp://%s:9115" % (address(host) if name(host) == PROBER else "127.0.0.1")
-    assert expected in sockets, sockets
-    assert "tcp://0.0.0.0:9115" not in sockets and "tcp://:::9115" not in sockets
+    assert_listens_only_on(host, address(host) if name(host) == PROBER else "127.0.0.1", 9115)
 
 
 def test_install_method(host):

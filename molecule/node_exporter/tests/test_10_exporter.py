@@ -5,7 +5,15 @@ import shlex
 import time
 
 import bcrypt
-from vigil_testinfra import assert_service_up, main_pid, unit_exposure
+from vigil_testinfra import (
+    assert_listens_only_on,
+    assert_runs_as_locked_system_user,
+    assert_service_up,
+    curl_exporter,
+    host_address,
+    main_pid,
+    unit_exposure,
+)
 
 UNIT = "node_exporter.service"
 UNIT_PATH = "/etc/systemd/system/node_exporter.service"
@@ -19,25 +27,12 @@ def _name(host):
 
 
 def _address(host):
-    ip = host.check_output("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
-    return ip
+    return host_address(host)
 
 
 def _curl(host, path="/metrics", user=None, password=None):
     """Fetch a path from the exporter from inside the host; returns (status, body)."""
-    ip = _address(host)
-    if _name(host) in TLS_HOSTS:
-        host.run("mkdir -p /tmp/vigil-test")
-        ca = open(os.path.join(PKI, "ca.crt")).read()
-        host.run("cat > /tmp/vigil-test/ca.crt << 'EOF'\n%s\nEOF" % ca)
-        base = "--cacert /tmp/vigil-test/ca.crt --resolve node.test:9100:%s https://node.test:9100" % ip
-    else:
-        base = "http://%s:9100" % ip
-    auth = "-u %s" % shlex.quote("%s:%s" % (user, password)) if user else ""
-    cmd = "curl -sS -o /tmp/vigil-body -w '%%{http_code}' %s %s%s; echo; cat /tmp/vigil-body" % (auth, base, path)
-    out = host.run(cmd)
-    status, _, body = out.stdout.partition("\n")
-    return int(status or 0), body
+    return curl_exporter(host, 9100, path, user, password, tls_name="node.test" if _name(host) in TLS_HOSTS else None)
 
 
 def _metrics(host):
@@ -51,19 +46,11 @@ def test_service_active_and_enabled(host):
 
 
 def test_runs_as_unprivileged_system_user(host):
-    pid = main_pid(host, UNIT)
-    assert host.check_output("ps -o user= -p %d" % pid) == "node_exporter"
-    user = host.user("node_exporter")
-    assert user.shell == "/usr/sbin/nologin"
-    assert user.uid < 1000
-    shadow = host.check_output("getent shadow node_exporter").split(":")[1]
-    assert shadow.startswith(("!", "*")), "password of node_exporter is not locked"
+    assert_runs_as_locked_system_user(host, UNIT, "node_exporter")
 
 
 def test_listens_only_on_the_configured_address(host):
-    sockets = [str(s) for s in host.socket.get_listening_sockets()]
-    assert "tcp://%s:9100" % _address(host) in sockets
-    assert "tcp://0.0.0.0:9100" not in sockets and "tcp://:::9100" not in sockets
+    assert_listens_only_on(host, _address(host), 9100)
 
 
 def test_install_method(host):

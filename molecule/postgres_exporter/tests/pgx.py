@@ -5,6 +5,8 @@ import re
 import shlex
 import time
 
+from vigil_testinfra import curl_exporter, host_address
+
 UNIT = "postgres_exporter.service"
 UNIT_PATH = "/etc/systemd/system/postgres_exporter.service"
 DB_PASSWORD = "S3ntinel-3a9e71c2-pg-login"
@@ -23,24 +25,12 @@ def name(host):
 
 
 def address(host):
-    return host.check_output("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
+    return host_address(host)
 
 
 def curl(host, path="/metrics", user="prometheus", password=WEB_PASSWORD):
     """Fetch a path from the exporter from inside the host; returns (status, body)."""
-    ip = address(host)
-    if name(host) in TLS_HOSTS:
-        host.run("mkdir -p /tmp/vigil-test")
-        ca = open(os.path.join(PKI, "ca.crt")).read()
-        host.run("cat > /tmp/vigil-test/ca.crt << 'EOF'\n%s\nEOF" % ca)
-        base = "--cacert /tmp/vigil-test/ca.crt --resolve pgx.test:9187:%s https://pgx.test:9187" % ip
-    else:
-        base = "http://%s:9187" % ip
-    auth = "-u %s" % shlex.quote("%s:%s" % (user, password)) if user else ""
-    cmd = "curl -sS -o /tmp/vigil-body -w '%%{http_code}' %s %s%s; echo; cat /tmp/vigil-body" % (auth, base, path)
-    out = host.run(cmd)
-    status, _, body = out.stdout.partition("\n")
-    return int(status or 0), body
+    return curl_exporter(host, 9187, path, user, password, tls_name="pgx.test" if name(host) in TLS_HOSTS else None)
 
 
 def samples(host):

@@ -21,7 +21,7 @@ from pgx import (
     total,
     wait_for,
 )
-from vigil_testinfra import assert_service_up, main_pid, unit_exposure
+from vigil_testinfra import assert_listens_only_on, assert_runs_as_locked_system_user, assert_service_up, main_pid, unit_exposure
 
 STATEMENT = "SELECT count(*) AS vigil_probe FROM pgx_items WHERE id = 42;"
 RUNS = 37
@@ -33,19 +33,11 @@ def test_service_active_and_enabled(host):
 
 
 def test_runs_as_unprivileged_system_user(host):
-    pid = main_pid(host, UNIT)
-    assert host.check_output("ps -o user= -p %d" % pid) == "postgres_exporter"
-    user = host.user("postgres_exporter")
-    assert user.shell == "/usr/sbin/nologin"
-    assert user.uid < 1000
-    shadow = host.check_output("getent shadow postgres_exporter").split(":")[1]
-    assert shadow.startswith(("!", "*")), "password of postgres_exporter is not locked"
+    assert_runs_as_locked_system_user(host, UNIT, "postgres_exporter")
 
 
 def test_listens_only_on_the_configured_address(host):
-    sockets = [str(s) for s in host.socket.get_listening_sockets()]
-    assert "tcp://%s:9187" % address(host) in sockets
-    assert "tcp://0.0.0.0:9187" not in sockets and "tcp://:::9187" not in sockets
+    assert_listens_only_on(host, address(host), 9187)
 
 
 def test_install_method(host):

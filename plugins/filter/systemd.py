@@ -26,7 +26,8 @@ def systemd_flags(flags):
 
     ``{"web.max-requests": 40, "collector.foo": true}`` becomes
     ``["--collector.foo", "--web.max-requests=\\"40\\""]`` (sorted by name); a value
-    of ``true`` gives a bare flag and ``false`` or ``null`` leaves the flag out.
+    of ``true`` gives a bare flag, ``false`` or ``null`` leaves the flag out and
+    a list repeats the flag once per item (``--cluster.peer=a --cluster.peer=b``).
     """
     args = []
     for name in sorted(flags or {}):
@@ -35,6 +36,8 @@ def systemd_flags(flags):
             continue
         if value is True:
             args.append("--%s" % name)
+        elif isinstance(value, (list, tuple)):
+            args.extend("--%s=%s" % (name, systemd_quote(item)) for item in value)
         else:
             args.append("--%s=%s" % (name, systemd_quote(value)))
     return args

@@ -36,6 +36,7 @@ _OG_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 _ROUTE_KEYS = frozenset(("receivers", "group_by", "group_wait", "group_interval", "repeat_interval",
                          "mute_time_intervals", "active_time_intervals"))
 _RECEIVER_REF_KEYS = frozenset(("receiver", "mute_time_intervals", "active_time_intervals"))
+_TIMING_KEYS = ("group_by", "group_wait", "group_interval", "repeat_interval")
 _TEAM_KEYS = frozenset(("team", "matchers", "severities", "escalation_receiver", "continue"))
 UNROUTED = "vigil-unrouted"
 
@@ -369,6 +370,12 @@ class _Builder(object):
         self.timing(route, spec, where)
         escalated = severity in (self.s.get("escalation_severities") or [])
         escalation = self.escalation_route(escalation_receiver, escalation_where) if escalated else None
+        if escalation:
+            # An alert muted for the route's receivers (at night, say) is not
+            # escalated either.
+            for key in ("mute_time_intervals", "active_time_intervals"):
+                if spec.get(key):
+                    escalation[key] = self.interval_refs(spec[key], "%s.%s" % (where, key))
         if not self.fan_out(route, spec, where, escalation):
             return None
         return route
@@ -393,6 +400,7 @@ class _Builder(object):
         routes.append({"matchers": ['alertname="Watchdog"'], "receiver": watchdog or UNROUTED,
                        "group_wait": "0s", "group_interval": repeat, "repeat_interval": repeat})
 
+        severities = s.get("severity_routes") or {}
         teams = s.get("team_routes") or []
         if not isinstance(teams, list):
             self.problem("alertmanager_team_routes must be a list of {team, severities, ...}")
@@ -412,6 +420,11 @@ class _Builder(object):
             escalation_where = where + ".escalation_receiver" if "escalation_receiver" in team \
                 else "alertmanager_escalation_receiver"
             for severity, spec in sorted(team["severities"].items()):
+                # A team route takes the timings of the severity route of the
+                # same severity unless it sets its own.
+                inherited = severities.get(severity) if isinstance(severities, dict) else None
+                if isinstance(spec, dict) and isinstance(inherited, dict):
+                    spec = dict(dict((k, v) for k, v in inherited.items() if k in _TIMING_KEYS), **spec)
                 route = self.severity_route(str(severity), spec, "%s.severities.%s" % (where, severity), list(matchers),
                                             escalation_receiver, escalation_where)
                 if route is not None:
@@ -419,7 +432,6 @@ class _Builder(object):
                         route["continue"] = True
                     routes.append(route)
 
-        severities = s.get("severity_routes") or {}
         if not isinstance(severities, dict):
             self.problem("alertmanager_severity_routes must be a dict of severity -> {receivers, group_wait, ...}")
             severities = {}

@@ -120,3 +120,22 @@ def test_failure_text_reads_loops_and_single_results():
 def test_systemd_flags_repeat_list_values():
     assert systemd_flags({"cluster.peer": ["a:9094", "b:9094"], "cluster.listen-address": ""}) == [
         '--cluster.listen-address=""', '--cluster.peer="a:9094"', '--cluster.peer="b:9094"']
+
+
+def test_team_routes_take_the_timings_of_their_severity():
+    built = build(receivers={"p": [{"type": "webhook", "url": "http://p"}], "d": [{"type": "webhook", "url": "http://d"}]},
+                  severity_routes={"critical": {"receivers": ["p"], "group_wait": "10s", "repeat_interval": "1h"}},
+                  team_routes=[{"team": "db", "severities": {"critical": {"receivers": ["d"], "repeat_interval": "2h"}}}])
+    team = built["config"]["route"]["routes"][1]
+    assert team["matchers"] == ['team="db"', 'severity="critical"']
+    assert (team["group_wait"], team["repeat_interval"]) == ("10s", "2h")
+
+
+def test_the_escalation_keeps_the_time_intervals_of_its_route():
+    built = build(receivers={"p": [{"type": "webhook", "url": "http://p"}], "e": [{"type": "webhook", "url": "http://e"}]},
+                  severity_routes={"critical": {"receivers": ["p"], "mute_time_intervals": ["nights"]}},
+                  escalation_receiver="e", time_intervals={"nights": [{"times": [{"start_time": "22:00", "end_time": "24:00"}]}]})
+    assert built["problems"] == []
+    children = built["config"]["route"]["routes"][1]["routes"]
+    assert children == [{"receiver": "p", "mute_time_intervals": ["nights"], "continue": True},
+                        {"receiver": "e", "group_wait": "30m", "repeat_interval": "1h", "mute_time_intervals": ["nights"]}]

@@ -62,14 +62,17 @@ def prom_query(query):
 
 
 # -- the notification sink -------------------------------------------------------
-def sink_http():
-    out = hosts()["alerts"].run("cat /var/lib/sink/http.jsonl 2>/dev/null").stdout
+def _sink(name):
+    out = hosts()["alerts"].run("cat /var/lib/sink/%s 2>/dev/null" % name).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def sink_http():
+    return _sink("http.jsonl")
 
 
 def sink_mail():
-    out = hosts()["alerts"].run("cat /var/lib/sink/smtp.jsonl 2>/dev/null").stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    return _sink("smtp.jsonl")
 
 
 def _receiver_of(entry):

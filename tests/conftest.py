@@ -19,3 +19,16 @@ def tool(name):
     if not path:
         pytest.fail("%s is not installed; run `make venv`" % name)
     return path
+
+
+def pytest_collection_finish(session):
+    """Start the Molecule scenarios as soon as collection is done.
+
+    They spend most of their time waiting on containers and services, so they
+    run in the background (tests/integration/test_molecule.py) while the lint
+    and unit tests use the CPU; each scenario's test then waits for its result.
+    """
+    for item in session.items:
+        if item.name.startswith("test_molecule_scenario"):
+            item.module._start_all()
+            return

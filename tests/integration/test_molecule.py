@@ -3,8 +3,10 @@
 Scenarios run two at a time (VIGIL_MOLECULE_JOBS), longest first: most of a
 scenario's time is spent waiting on containers, apt and the services under
 test, not on the CPU. Each scenario has its own containers, network, apt cache
-and mirror port, so two can run side by side. The first test to run starts
-them all; each test then waits for its own scenario and reports its result.
+and mirror port, so two can run side by side. They start as soon as pytest
+has collected the tests (tests/conftest.py), so they run while the lint and
+unit tests use the CPU; each test then waits for its own scenario and reports
+its result.
 
 Each scenario's testinfra results are also written as a JUnit report and
 counted in the summary of `make test`.

@@ -16,7 +16,8 @@ help:
 	@echo "make lab-destroy  remove the lab containers and network"
 	@echo "make test         lint, unit tests and every Molecule scenario (ends with 'N passed, N failed')"
 	@echo "make bench        converge benchmark (fresh lab-style containers, then an unchanged re-run),"
-	@echo "                  then the scrape-configuration rendering benchmark (100, 1,000, 5,000 hosts)"
+	@echo "                  the scrape-configuration rendering benchmark (100, 1,000, 5,000 hosts),"
+	@echo "                  then the alert latency benchmark (exporter stopped -> notification; about 25 minutes)"
 
 venv:
 	@scripts/ensure-venv.sh
@@ -49,8 +50,11 @@ lab-destroy: venv
 	@ansible-playbook playbooks/lab/destroy.yml
 
 bench: venv images
-	@$(VENV)/bin/python benchmarks/converge.py
-	@$(VENV)/bin/python benchmarks/scrape_config.py
+	@start=$$(date +%s); status=0; \
+	$(VENV)/bin/python benchmarks/converge.py && \
+	$(VENV)/bin/python benchmarks/scrape_config.py && \
+	$(VENV)/bin/python benchmarks/alert_latency.py || status=$$?; \
+	echo "make bench took $$(( $$(date +%s) - start )) s"; exit $$status
 
 clean-images: docker
 	-docker image rm vigil/debian12:latest vigil/debian13:latest

@@ -32,3 +32,8 @@ def pytest_collection_finish(session):
         if item.name.startswith("test_molecule_scenario"):
             item.module._start_all()
             return
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the Molecule scenario tests last: waiting for their results must not hold up the lint and unit tests."""
+    items.sort(key=lambda item: item.name.startswith("test_molecule_scenario"))

@@ -75,21 +75,14 @@ def sink_mail():
     return _sink("smtp.jsonl")
 
 
+# The sink path each receiver of the scenario posts to, most specific first.
+_RECEIVER_PATHS = (("/pagerduty", "pager"), ("/opsgenie", "opsgenie"), ("/slack/db", "db-chat"), ("/slack/", "chat"),
+                   ("/webhook/audit", "audit"), ("/webhook/secondary", "secondary"))
+
+
 def _receiver_of(entry):
     path = entry["path"]
-    if path.startswith("/pagerduty"):
-        return "pager"
-    if path.startswith("/opsgenie"):
-        return "opsgenie"
-    if path.startswith("/slack/db"):
-        return "db-chat"
-    if path.startswith("/slack/"):
-        return "chat"
-    if path.startswith("/webhook/audit"):
-        return "audit"
-    if path.startswith("/webhook/secondary"):
-        return "secondary"
-    return "unknown:" + path
+    return next((name for prefix, name in _RECEIVER_PATHS if path.startswith(prefix)), "unknown:" + path)
 
 
 def _http_event(entry):

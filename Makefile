@@ -17,6 +17,8 @@ help:
 	@echo "make test         lint, unit tests and every Molecule scenario (ends with 'N passed, N failed')"
 	@echo "make bench        converge benchmark (fresh lab-style containers, then an unchanged re-run),"
 	@echo "                  the scrape-configuration rendering benchmark (100, 1,000, 5,000 hosts),"
+	@echo "                  the Grafana dashboard provisioning benchmark (100 dashboards, cold and unchanged,"
+	@echo "                  against the in-process fake Grafana),"
 	@echo "                  then the alert latency benchmark (exporter stopped -> notification; about 25 minutes)"
 
 venv:
@@ -53,6 +55,7 @@ bench: venv images
 	@start=$$(date +%s); status=0; \
 	$(VENV)/bin/python benchmarks/converge.py && \
 	$(VENV)/bin/python benchmarks/scrape_config.py && \
+	$(VENV)/bin/python benchmarks/grafana_provision.py && \
 	$(VENV)/bin/python benchmarks/alert_latency.py || status=$$?; \
 	echo "make bench took $$(( $$(date +%s) - start )) s"; exit $$status
 

@@ -144,7 +144,7 @@ def rule_probe_metrics():
     with open(os.path.join(ROOT, "files", "rules", "availability.yml")) as handle:
         rules = [rule for group in yaml.safe_load(handle)["groups"] for rule in group["rules"]]
     names = {n for rule in rules for n in re.findall(r"\b(probe_[a-zA-Z0-9_]+)", rule["expr"])}
-    with open(os.path.join(ROOT, "docs", "metrics-contract.md")) as handle:
+    with open(os.path.join(ROOT, "docs", "metrics.md")) as handle:
         contract = handle.read()
     section = contract[contract.index("blackbox exporter"):]
     section = section[:section.index("\n\n")]

@@ -16,7 +16,8 @@ from vigil_testinfra import assert_service_up, journal, main_pid, molecule_hosts
 NAMES = ("prom", "app", "db")
 UNIT = "prometheus.service"
 SENTINELS = ("S3ntinel-8c21e94b-prometheus", "S3ntinel-8c21e94b-admin", "S3ntinel-8c21e94b-node-app",
-             "S3ntinel-8c21e94b-node-db", "S3ntinel-8c21e94b-node-db-ops", "S3ntinel-8c21e94b-remote-write")
+             "S3ntinel-8c21e94b-node-db", "S3ntinel-8c21e94b-node-db-ops", "S3ntinel-8c21e94b-remote-write",
+             "S3ntinel-8c21e94b-pg-login", "S3ntinel-8c21e94b-pgx")
 
 
 def hosts():

@@ -301,6 +301,18 @@ def _decode(raw):
         return None
 
 
+def finish(module, work):
+    """Run work() (which returns the module's result) and exit: GrafanaAPIError fails the module with its message,
+    and the diff is returned only when Ansible asked for one."""
+    try:
+        result = work()
+    except GrafanaAPIError as exc:
+        module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
 # --- dashboards ------------------------------------------------------------------
 
 

@@ -244,6 +244,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.observability.plugins.module_utils.grafana_api import (
     GrafanaAPIError,
     GrafanaClient,
+    finish,
     diff_pair,
     grafana_argument_spec,
 )
@@ -416,16 +417,14 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleModule(argument_spec=argument_spec, required_one_of=[("name", "uid")], supports_check_mode=True)
-    try:
+
+    def work():
         worker = Datasource(module)
         # The secure values are masked in anything the client formats.
         worker.client.secrets.extend(v for v in worker.secure().values() if v)
-        result = worker.run()
-    except GrafanaAPIError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+        return worker.run()
+
+    finish(module, work)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.observability.plugins.module_utils.grafana_api import (
     GrafanaAPIError,
     GrafanaClient,
+    finish,
     diff_pair,
     grafana_argument_spec,
 )
@@ -195,13 +196,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = run(module, GrafanaClient(module.params, check_mode=module.check_mode))
-    except GrafanaAPIError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    finish(module, lambda: run(module, GrafanaClient(module.params, check_mode=module.check_mode)))
 
 
 if __name__ == "__main__":

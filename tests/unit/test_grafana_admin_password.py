@@ -9,23 +9,11 @@ import pytest
 from grafana_testlib import (
     ADMIN_PASSWORD,
     assert_no_secret,
-    connection,
     load,
     run_module,
-    started_grafana,
 )
 
 grafana_admin_password = load("modules.grafana_admin_password")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 NEW_PASSWORD = "SENTINEL-new-admin-pw-6b7f"  # noqa: S105

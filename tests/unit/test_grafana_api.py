@@ -9,11 +9,9 @@ from grafana_testlib import (
     TOKEN,
     VIEWER_TOKEN,
     assert_no_secret,
-    connection,
     load,
     run_module,
     simple_dashboard,
-    started_grafana,
 )
 
 grafana_api = load("module_utils.grafana_api")
@@ -21,16 +19,6 @@ GrafanaAPIError = grafana_api.GrafanaAPIError
 GrafanaClient = grafana_api.GrafanaClient
 grafana_dashboard = load("modules.grafana_dashboard")
 grafana_folder = load("modules.grafana_folder")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 WHAT = "dashboard uid 'vigil-node'"

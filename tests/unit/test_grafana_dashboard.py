@@ -4,31 +4,18 @@ import copy
 import json
 import os
 
-import pytest
 from grafana_testlib import (
     EDITOR_TOKEN,
     TOKEN,
     assert_no_secret,
-    connection,
     exported_dashboard,
     load,
     run_module,
     simple_dashboard,
-    started_grafana,
 )
 
 grafana_api = load("module_utils.grafana_api")
 grafana_dashboard = load("modules.grafana_dashboard")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 def run(params, **kwargs):

@@ -1,27 +1,14 @@
 """grafana_dashboard_info against the fake Grafana: by uid, by folder, all; read-only, round trip."""
 
-import pytest
 from grafana_testlib import (
     VIEWER_TOKEN,
-    connection,
     load,
     run_module,
     simple_dashboard,
-    started_grafana,
 )
 
 grafana_dashboard = load("modules.grafana_dashboard")
 grafana_dashboard_info = load("modules.grafana_dashboard_info")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 def run(params, **kwargs):

@@ -2,28 +2,15 @@
 
 import json
 
-import pytest
 from grafana_testlib import (
     EDITOR_TOKEN,
     TOKEN,
     assert_no_secret,
-    connection,
     load,
     run_module,
-    started_grafana,
 )
 
 grafana_datasource = load("modules.grafana_datasource")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 SECRET = "SENTINEL-ds-basic-pw-51c0"      # noqa: S105

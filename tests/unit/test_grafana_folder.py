@@ -1,27 +1,14 @@
 """grafana_folder against the fake Grafana: create, nested, rename, move, delete, check mode and diff."""
 
-import pytest
 from grafana_testlib import (
     TOKEN,
     assert_no_secret,
-    connection,
     load,
     run_module,
     simple_dashboard,
-    started_grafana,
 )
 
 grafana_folder = load("modules.grafana_folder")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 def run(params, **kwargs):

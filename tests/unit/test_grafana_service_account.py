@@ -3,28 +3,15 @@
 import os
 import stat
 
-import pytest
 from grafana_testlib import (
     EDITOR_TOKEN,
     TOKEN,
     assert_no_secret,
-    connection,
     load,
     run_module,
-    started_grafana,
 )
 
 grafana_service_account = load("modules.grafana_service_account")
-
-
-@pytest.fixture
-def grafana():
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    return connection(grafana)
 
 
 def run(params, **kwargs):

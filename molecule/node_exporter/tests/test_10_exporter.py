@@ -82,6 +82,10 @@ def test_collectors(host):
     assert 'collector="arp"' not in body, "disabled collector arp still reports"
     assert "node_systemd_unit_state{" in body
     assert 'node_scrape_collector_success{collector="cpu"} 1' in body
+    # The clock alerts (NodeClockSkewDetected, NodeClockNotSynchronising)
+    # read node_timex_*: the unit must let the collector call adjtimex.
+    assert 'node_scrape_collector_success{collector="timex"} 1' in body
+    assert "node_timex_sync_status " in body
 
 
 def test_textfile_metric_exported(host):

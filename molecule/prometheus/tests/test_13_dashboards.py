@@ -49,11 +49,6 @@ ALLOWED_EMPTY = {
         "no Alertmanager runs in this scenario (app and db form the alertmanager group only so that Prometheus "
         "has Alertmanagers to send to), so there are no alertmanager_* metrics",
     ("vigil-alerting", "Notifications by integration", "B"): "as for target A: no Alertmanager runs here",
-    # A defect of the node_exporter role, not of the dashboard; test_clock_panel_is_empty_because_... below
-    # fails once the role is fixed, so that this entry is removed then.
-    ("vigil-node", "Clock offset", "A"):
-        "known defect: the node_exporter role's unit (ProtectClock=yes, SystemCallFilter=@system-service) "
-        "denies adjtimex, so the timex collector fails and no host has node_timex_* metrics",
 }
 # Metrics of the service and business contract, and selections of declared services: targets with them are
 # answered by the stand-in service.
@@ -186,12 +181,11 @@ def test_variable_values_are_real(prom):
     assert api["service"] == "unified-api" and "/v1/memories/\\\\{id\\\\}" in api["route"].split("|"), api
 
 
-def test_clock_panel_is_empty_because_the_timex_collector_fails(prom):
-    """The known defect behind the Clock offset exception: every node_exporter reports its timex collector
-    failed. When this test fails, the role is fixed: remove the exception from ALLOWED_EMPTY."""
+def test_every_node_exporter_reports_its_clock(prom):
+    """The Clock offset panel and the clock alerts read node_timex_*: the timex collector works on every host."""
     result = prom.query('node_scrape_collector_success{job="node", collector="timex"}')
     assert sorted((r["metric"]["instance"], r["value"][1]) for r in result) == [
-        ("app", "0"), ("db", "0"), ("prom", "0")], result
+        ("app", "1"), ("db", "1"), ("prom", "1")], result
 
 
 def test_panels_show_the_stand_in_traffic_correctly(prom):

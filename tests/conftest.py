@@ -39,3 +39,22 @@ def pytest_collection_finish(session):
 def pytest_collection_modifyitems(session, config, items):
     """Run the Molecule scenario tests last: waiting for their results must not hold up the lint and unit tests."""
     items.sort(key=lambda item: item.name.startswith("test_molecule_scenario"))
+
+
+# Fixtures of the Grafana module unit tests (tests/unit/test_grafana_*.py).
+# They live here rather than in tests/unit/conftest.py: the test modules
+# import this file as `conftest`, and a second conftest.py would shadow it.
+@pytest.fixture
+def grafana():
+    """A fake Grafana (tests/unit/fake_grafana.py) on loopback, stopped after the test."""
+    from grafana_testlib import started_grafana
+
+    yield from started_grafana()
+
+
+@pytest.fixture
+def conn(grafana):
+    """The module connection options for the fake Grafana."""
+    from grafana_testlib import connection
+
+    return connection(grafana)

@@ -9,8 +9,8 @@ def scenario_dir():
 
 
 def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity=0, diff=False, check=False,
-                 inventories=()):
-    """Run a playbook of this scenario against Molecule's inventory.
+                 inventories=(), extra_args=()):
+    """Run a playbook of this scenario against Molecule's inventory (extra_args: more ansible-playbook arguments).
 
     Returns the CompletedProcess with stdout and stderr combined in .stdout.
     """
@@ -29,6 +29,7 @@ def run_playbook(playbook="converge.yml", extra_vars=None, limit=None, verbosity
         cmd.append("--diff")
     if check:
         cmd.append("--check")
+    cmd += list(extra_args)
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
 
 

@@ -51,7 +51,15 @@ def _drill_host_down(target, since):
     time.sleep(SETTLE)
     final = notifications("HostDown", target, since)
     for receiver in SELECTED:
-        assert final[receiver] == ["firing", "resolved"], "%s got %r" % (receiver, final[receiver])
+        # Exactly one firing notification before the resolve (checked above),
+        # then resolved. A peer that flushes its group before Prometheus's
+        # resolve reaches it, but after gossip brought the first peer's
+        # "resolved", sends the alert once more as firing and then resolved:
+        # Alertmanager's HA is at-least-once by design (REL-13), so such
+        # repeats are allowed, as long as every one is followed by its resolve.
+        got = final[receiver]
+        assert got[:2] == ["firing", "resolved"] and got[-1] == "resolved", "%s got %r" % (receiver, got)
+        assert got[2:] == ["firing", "resolved"] * (len(got[2:]) // 2), "%s got %r" % (receiver, got)
     assert set(final) == set(SELECTED), final
     return resolved_since
 

@@ -25,7 +25,7 @@ SCENARIOS = sorted(
 )
 # Longest first (minutes measured in CI), so that two lanes finish together.
 # A scenario not listed here runs last.
-ORDER = ["alertmanager", "prometheus", "postgres_exporter", "node_exporter", "blackbox_exporter", "grafana"]
+ORDER = ["alertmanager", "prometheus", "grafana", "postgres_exporter", "node_exporter", "blackbox_exporter"]
 JOBS = max(1, int(os.environ.get("VIGIL_MOLECULE_JOBS", "2")))
 
 _lock = threading.Lock()

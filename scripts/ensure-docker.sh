@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Make sure Docker and debootstrap are installed from Debian and dockerd runs.
+# Also gpg: the grafana scenario signs its test APT repository on the
+# controller.
 # A bare machine gets them from Debian's mirror; nothing else is reachable.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
-  echo "docker: installing docker.io and debootstrap from Debian"
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1 || ! command -v gpg >/dev/null 2>&1; then
+  echo "docker: installing docker.io, debootstrap and gpg from Debian"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq docker.io debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq docker.io debootstrap gpg >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -286,29 +286,36 @@ def grafana_ini_section(text, section):
 # -- OpenPGP ------------------------------------------------------------------
 
 def _dearmor(text):
+    """The binary packets of every armored block in text, concatenated.
+
+    Every block counts: a key file with a second block would make apt trust a
+    second key, so the fingerprint check must see it.
+    """
     lines = text.strip().splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----"))
-    except StopIteration:
+    starts = [i for i, line in enumerate(lines) if line.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")]
+    if not starts:
         raise ValueError("no '-----BEGIN PGP PUBLIC KEY BLOCK-----' line")
-    body, in_headers = [], True
-    for line in lines[start + 1:]:
-        if line.startswith("-----END PGP"):
-            break
-        if in_headers:
-            if not line.strip():
+    data = b""
+    for start in starts:
+        body, in_headers = [], True
+        for line in lines[start + 1:]:
+            if line.startswith("-----END PGP"):
+                break
+            if in_headers:
+                if not line.strip():
+                    in_headers = False
+                    continue
+                if ":" in line:
+                    continue
                 in_headers = False
+            if line.startswith("="):  # CRC-24 checksum line
                 continue
-            if ":" in line:
-                continue
-            in_headers = False
-        if line.startswith("="):  # CRC-24 checksum line
-            continue
-        body.append(line.strip())
-    try:
-        return base64.b64decode("".join(body), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("the armored key is not valid base64")
+            body.append(line.strip())
+        try:
+            data += base64.b64decode("".join(body), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the armored key is not valid base64")
+    return data
 
 
 def _packets(data):

@@ -71,6 +71,8 @@ CASES = [
      "use grafana_database_password"),
     ("version-latest", with_good(grafana_version="latest"), "grafana_version must be a released version"),
     ("fingerprint", with_good(grafana_gpg_fingerprint="963FA27710458545"), "grafana_gpg_fingerprint must be the 40"),
+    ("other fingerprints", with_good(grafana_gpg_other_fingerprints=["0E22EB88E39E12277A7760AE9E439B102CF3C0C6", "8C8C34C524098CB6"]),
+     "grafana_gpg_other_fingerprints must list 40-hexadecimal-digit"),
     ("repo-url", with_good(grafana_apt_repo_url="apt.grafana.com"), "grafana_apt_repo_url"),
     ("package-file-empty", with_good(grafana_install_method="package_file"),
      "grafana_install_method is package_file but grafana_package_file is empty"),

@@ -42,13 +42,26 @@ def test_wrong_fingerprint_fails_before_anything_changes(node):
     assert (node.file(KEYRING).sha256sum, node.file(SOURCES).sha256sum) == before
 
 
+def test_a_key_file_with_an_unexpected_second_key_fails_before_anything_changes(node):
+    """apt trusts every key of a Signed-By file: a second key next to the pinned one must be refused."""
+    node.check_output("cat /srv/vigil-mirror/gpg.key /srv/vigil-mirror/other.key > /srv/vigil-mirror/two.key")
+    before = node.file(KEYRING).sha256sum, node.file(SOURCES).sha256sum
+    try:
+        result = converge({"grafana_apt_gpg_url": "http://127.0.0.1:18787/two.key"})
+    finally:
+        node.run("rm -f /srv/vigil-mirror/two.key")
+    assert result.returncode != 0
+    assert "is in neither it nor grafana_gpg_other_fingerprints" in result.stdout, result.stdout[-3000:]
+    assert (node.file(KEYRING).sha256sum, node.file(SOURCES).sha256sum) == before
+
+
 def test_unreachable_repository_fails_clearly_before_anything_changes(node):
     """The real apt.grafana.com cannot be reached from here."""
     before = node.file(KEYRING).sha256sum, node.file(SOURCES).sha256sum
-    result = converge({"grafana_apt_repo_url": "https://apt.grafana.com", "grafana_apt_gpg_url": "https://apt.grafana.com/gpg.key",
+    result = converge({"grafana_apt_repo_url": "https://apt.grafana.com", "grafana_apt_gpg_url": "https://apt.grafana.com/gpg-full.key",
                        "grafana_gpg_fingerprint": "B53AE77BADB630A683046005963FA27710458545", "grafana_repository_timeout": 3})
     assert result.returncode != 0
-    assert "cannot reach Grafana's package repository: https://apt.grafana.com/gpg.key" in result.stdout, result.stdout[-3000:]
+    assert "cannot reach Grafana's package repository: https://apt.grafana.com/gpg-full.key" in result.stdout, result.stdout[-3000:]
     assert "https://apt.grafana.com/dists/stable/InRelease" in result.stdout
     assert "grafana_package_file" in result.stdout and "Nothing was changed" in result.stdout
     assert (node.file(KEYRING).sha256sum, node.file(SOURCES).sha256sum) == before

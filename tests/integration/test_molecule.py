@@ -1,9 +1,9 @@
 """Every Molecule scenario in molecule/<role>/, each as one test.
 
-Scenarios run two at a time (VIGIL_MOLECULE_JOBS), longest first: most of a
+Scenarios run three at a time (VIGIL_MOLECULE_JOBS), longest first: most of a
 scenario's time is spent waiting on containers, apt and the services under
 test, not on the CPU. Each scenario has its own containers, network, apt cache
-and mirror port, so two can run side by side. They start as soon as pytest
+and mirror port, so several can run side by side. They start as soon as pytest
 has collected the tests (tests/conftest.py), so they run while the lint and
 unit tests use the CPU; each test then waits for its own scenario and reports
 its result.
@@ -23,10 +23,10 @@ SCENARIOS = sorted(
     d for d in os.listdir(os.path.join(ROOT, "molecule"))
     if d != "shared" and os.path.isfile(os.path.join(ROOT, "molecule", d, "molecule.yml"))
 )
-# Longest first (minutes measured in CI), so that two lanes finish together.
+# Longest first (minutes measured in CI), so that the lanes finish together.
 # A scenario not listed here runs last.
 ORDER = ["alertmanager", "prometheus", "grafana", "postgres_exporter", "node_exporter", "blackbox_exporter"]
-JOBS = max(1, int(os.environ.get("VIGIL_MOLECULE_JOBS", "2")))
+JOBS = max(1, int(os.environ.get("VIGIL_MOLECULE_JOBS", "3")))
 
 _lock = threading.Lock()
 _runs = {}

@@ -12,7 +12,7 @@ address explicitly.
 """
 
 import pytest
-from role_input import assert_reached_the_host, assert_refused_before_the_host, play, write_harness
+from role_input import assert_reached_the_host, assert_refused_before_the_host, run_cases
 
 SENTINEL = "S3ntinel-bad-input-am-41d9"
 USERS = {"prometheus": SENTINEL}
@@ -130,25 +130,31 @@ CASES = [
 ]
 
 
+CONTROLS = {
+    # every receiver kind, severity and team routes, escalation, time intervals, basic auth
+    "control": with_good(alertmanager_web_listen_address=ROUTABLE, alertmanager_basic_auth_users=USERS),
+    "loopback": {"alertmanager_web_listen_address": "127.0.0.1:9093"},
+    "explicit-opt-out": {"alertmanager_web_listen_address": ROUTABLE, "alertmanager_allow_unauthenticated": True},
+}
+
+
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return write_harness(tmp_path_factory.mktemp("alertmanager_input"), "alertmanager")
+def results(tmp_path_factory):
+    """The controls and every case, in one ansible-playbook run (role_input.run_cases)."""
+    return run_cases(tmp_path_factory.mktemp("alertmanager_input"), "alertmanager",
+                     dict(CONTROLS, **{case[0]: case[1] for case in CASES}))
 
 
-def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
+def test_valid_input_gets_as_far_as_contacting_the_host(results):
     """Positive control: every receiver kind, severity and team routes, escalation, time intervals, basic auth."""
-    assert_reached_the_host(play(workdir, with_good(alertmanager_web_listen_address=ROUTABLE,
-                                                    alertmanager_basic_auth_users=USERS)), SENTINEL)
+    assert_reached_the_host(results["control"], SENTINEL)
 
 
-@pytest.mark.parametrize("variables", [
-    {"alertmanager_web_listen_address": "127.0.0.1:9093"},
-    {"alertmanager_web_listen_address": ROUTABLE, "alertmanager_allow_unauthenticated": True},
-], ids=["loopback", "explicit-opt-out"])
-def test_no_basic_auth_is_accepted_on_loopback_or_with_the_opt_out(workdir, variables):
-    assert_reached_the_host(play(workdir, variables), SENTINEL)
+@pytest.mark.parametrize("case_id", ["loopback", "explicit-opt-out"])
+def test_no_basic_auth_is_accepted_on_loopback_or_with_the_opt_out(results, case_id):
+    assert_reached_the_host(results[case_id], SENTINEL)
 
 
-@pytest.mark.parametrize("variables, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_contacting_the_host(workdir, variables, expected):
-    assert_refused_before_the_host(play(workdir, variables), expected, SENTINEL)
+@pytest.mark.parametrize("case_id, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_fails_before_contacting_the_host(results, case_id, expected):
+    assert_refused_before_the_host(results[case_id], expected, SENTINEL)

@@ -13,7 +13,7 @@ the role repeats the check against the host's own address).
 """
 
 import pytest
-from role_input import assert_reached_the_host, assert_refused_before_the_host, play, write_harness
+from role_input import assert_reached_the_host, assert_refused_before_the_host, run_cases
 
 SENTINEL = "S3ntinel-bad-input-bbx-7c3e"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
@@ -66,14 +66,9 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return write_harness(tmp_path_factory.mktemp("blackbox_exporter_input"), "blackbox_exporter")
-
-
-def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
-    """Positive control: basic auth on a routable address, a user module with a CA file, TLS on the listener."""
-    assert_reached_the_host(play(workdir, {
+CONTROLS = {
+    # basic auth on a routable address, a user module with a CA file, TLS on the listener
+    "control": {
         "blackbox_exporter_web_listen_address": ROUTABLE,
         "blackbox_exporter_basic_auth_users": USERS,
         "blackbox_exporter_tls_cert": CERT,
@@ -81,18 +76,30 @@ def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
         "blackbox_exporter_modules_extra": {
             "https_internal": {"prober": "http", "timeout": "5s",
                                "http": {"tls_config": {"ca_file": "/usr/local/share/ca-certificates/internal.crt"}}}},
-    }), SENTINEL)
+    },
+    "loopback": {"blackbox_exporter_web_listen_address": "127.0.0.1:9115"},
+    "loopback-v6": {"blackbox_exporter_web_listen_address": "[::1]:9115"},
+    "explicit-opt-out": {"blackbox_exporter_web_listen_address": ROUTABLE, "blackbox_exporter_allow_unauthenticated": True},
+}
 
 
-@pytest.mark.parametrize("variables", [
-    {"blackbox_exporter_web_listen_address": "127.0.0.1:9115"},
-    {"blackbox_exporter_web_listen_address": "[::1]:9115"},
-    {"blackbox_exporter_web_listen_address": ROUTABLE, "blackbox_exporter_allow_unauthenticated": True},
-], ids=["loopback", "loopback-v6", "explicit-opt-out"])
-def test_no_basic_auth_is_accepted_on_loopback_or_with_the_opt_out(workdir, variables):
-    assert_reached_the_host(play(workdir, variables), SENTINEL)
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """The controls and every case, in one ansible-playbook run (role_input.run_cases)."""
+    return run_cases(tmp_path_factory.mktemp("blackbox_exporter_input"), "blackbox_exporter",
+                     dict(CONTROLS, **{case[0]: case[1] for case in CASES}))
 
 
-@pytest.mark.parametrize("variables, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_contacting_the_host(workdir, variables, expected):
-    assert_refused_before_the_host(play(workdir, variables), expected, SENTINEL)
+def test_valid_input_gets_as_far_as_contacting_the_host(results):
+    """Positive control: basic auth on a routable address, a user module with a CA file, TLS on the listener."""
+    assert_reached_the_host(results["control"], SENTINEL)
+
+
+@pytest.mark.parametrize("case_id", ["loopback", "loopback-v6", "explicit-opt-out"])
+def test_no_basic_auth_is_accepted_on_loopback_or_with_the_opt_out(results, case_id):
+    assert_reached_the_host(results[case_id], SENTINEL)
+
+
+@pytest.mark.parametrize("case_id, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_fails_before_contacting_the_host(results, case_id, expected):
+    assert_refused_before_the_host(results[case_id], expected, SENTINEL)

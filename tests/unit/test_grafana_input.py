@@ -8,7 +8,7 @@ secret. The positive controls prove the harness notices a run that passes.
 """
 
 import pytest
-from role_input import assert_reached_the_host, assert_refused_before_the_host, play, write_harness
+from role_input import assert_reached_the_host, assert_refused_before_the_host, play, run_cases, write_harness
 
 SENTINEL = "S3ntinel-bad-input-grafana-7c2e"
 GOOD = {
@@ -109,11 +109,6 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return write_harness(tmp_path_factory.mktemp("grafana_input"), "grafana")
-
-
-@pytest.fixture(scope="module")
 def ha_workdir(tmp_path_factory):
     """Two hosts in group grafana: with PostgreSQL they are an HA pair."""
     import yaml
@@ -126,27 +121,41 @@ def ha_workdir(tmp_path_factory):
     return path
 
 
-def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
-    """Positive control: extra datasources with secrets, an opted-in anonymous Viewer, https cookies."""
-    assert_reached_the_host(play(workdir, with_good(
+CONTROLS = {
+    # extra datasources with secrets, an opted-in anonymous Viewer, https cookies
+    "control": with_good(
         grafana_allow_anonymous=True, grafana_secret_key=SENTINEL + "-" + "k" * 32,
         grafana_ini={"auth.anonymous": {"enabled": True, "org_role": "Viewer"},
                      "server": {"root_url": "https://grafana.example.com/", "domain": "grafana.example.com"},
-                     "auth.generic_oauth": {"enabled": True, "client_secret": SENTINEL + "-oauth"}})), SENTINEL)
+                     "auth.generic_oauth": {"enabled": True, "client_secret": SENTINEL + "-oauth"}}),
+    "wildcard-opt-in": with_good(grafana_ini={"server": {"http_addr": "0.0.0.0"}}, grafana_allow_wildcard_bind=True),
+    "insecure-opt-in": with_good(grafana_ini={"users": {"allow_sign_up": True}},
+                                 grafana_allow_insecure_settings=["users.allow_sign_up"]),
+    "postgres-single": with_good(**dict(PG, grafana_database_ssl_mode="verify-full",
+                                        grafana_database_ca_cert_path="/etc/ssl/pg-ca.pem")),
+}
 
 
-@pytest.mark.parametrize("variables", [
-    {"grafana_ini": {"server": {"http_addr": "0.0.0.0"}}, "grafana_allow_wildcard_bind": True},
-    {"grafana_ini": {"users": {"allow_sign_up": True}}, "grafana_allow_insecure_settings": ["users.allow_sign_up"]},
-    dict(PG, grafana_database_ssl_mode="verify-full", grafana_database_ca_cert_path="/etc/ssl/pg-ca.pem"),
-], ids=["wildcard-opt-in", "insecure-opt-in", "postgres-single"])
-def test_explicit_opt_ins_are_accepted(workdir, variables):
-    assert_reached_the_host(play(workdir, with_good(**variables)), SENTINEL)
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """The controls and every case, in one ansible-playbook run (role_input.run_cases)."""
+    return run_cases(tmp_path_factory.mktemp("grafana_input"), "grafana",
+                     dict(CONTROLS, **{case[0]: case[1] for case in CASES}))
 
 
-@pytest.mark.parametrize("variables, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_contacting_the_host(workdir, variables, expected):
-    assert_refused_before_the_host(play(workdir, variables), expected, SENTINEL)
+def test_valid_input_gets_as_far_as_contacting_the_host(results):
+    """Positive control: extra datasources with secrets, an opted-in anonymous Viewer, https cookies."""
+    assert_reached_the_host(results["control"], SENTINEL)
+
+
+@pytest.mark.parametrize("case_id", ["wildcard-opt-in", "insecure-opt-in", "postgres-single"])
+def test_explicit_opt_ins_are_accepted(results, case_id):
+    assert_reached_the_host(results[case_id], SENTINEL)
+
+
+@pytest.mark.parametrize("case_id, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_fails_before_contacting_the_host(results, case_id, expected):
+    assert_refused_before_the_host(results[case_id], expected, SENTINEL)
 
 
 def test_ha_pair_needs_an_explicit_secret_key(ha_workdir):

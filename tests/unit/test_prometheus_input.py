@@ -11,7 +11,7 @@ passes.
 import os
 
 import pytest
-from role_input import ROOT, assert_reached_the_host, assert_refused_before_the_host, play, write_harness
+from role_input import ROOT, assert_reached_the_host, assert_refused_before_the_host, play, run_cases, write_harness
 
 SENTINEL = "S3ntinel-bad-input-prom-41d7"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
@@ -70,7 +70,11 @@ CASES = [
      "prometheus_remote_write[0].tls_config.ca_file = ca.pem"),
     ("extra-job-without-name", {"prometheus_scrape_configs_extra": [{"static_configs": []}]},
      "every prometheus_scrape_configs_extra entry needs a job_name"),
-    # Checks of the scrape plan built from the inventory (and host facts).
+]
+# Checks of the scrape plan built from the inventory (and host facts). The
+# plan of each host reads the variables of every host in the inventory, so
+# these cases cannot share one run as hosts of their own: one run each.
+PLAN_CASES = [
     ("service-unknown-key", {"vigil_services": [{"name": "unified-api", "port": 8000, "pth": "/metrics"}]},
      "vigil_services[0] on host unreachable has unknown keys pth"),
     ("service-port", {"vigil_services": [{"name": "unified-api", "port": "eighty"}]}, "port must be a number from 1 to 65535"),
@@ -96,12 +100,22 @@ CASES = [
 ]
 
 
+def _give_facts():
+    facts = {"ansible_" + name: "{{ test_facts.%s }}" % name for name in FACTS}
+    return [{"name": "Give the host facts without contacting it", "ansible.builtin.set_fact": dict(facts, cacheable=True)}]
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    facts = {"ansible_" + name: "{{ test_facts.%s }}" % name for name in FACTS}
-    give_facts = [{"name": "Give the host facts without contacting it", "ansible.builtin.set_fact": dict(facts, cacheable=True)}]
     return write_harness(tmp_path_factory.mktemp("prometheus_input"), "prometheus", host_vars={"test_facts": FACTS},
-                         pre_tasks=give_facts)
+                         pre_tasks=_give_facts())
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """The settings cases, each a host of its own, in one ansible-playbook run (role_input.run_cases)."""
+    return run_cases(tmp_path_factory.mktemp("prometheus_settings_input"), "prometheus",
+                     {case[0]: case[1] for case in CASES}, host_vars={"test_facts": FACTS}, pre_tasks=_give_facts())
 
 
 def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
@@ -114,6 +128,11 @@ def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
     }), SENTINEL)
 
 
-@pytest.mark.parametrize("variables, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_contacting_the_host(workdir, variables, expected):
+@pytest.mark.parametrize("case_id, expected", [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_fails_before_contacting_the_host(results, case_id, expected):
+    assert_refused_before_the_host(results[case_id], expected, SENTINEL)
+
+
+@pytest.mark.parametrize("variables, expected", [c[1:] for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES])
+def test_bad_scrape_plan_input_fails_before_contacting_the_host(workdir, variables, expected):
     assert_refused_before_the_host(play(workdir, variables), expected, SENTINEL)

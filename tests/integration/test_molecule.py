@@ -51,7 +51,26 @@ def _start_all():
     return _runs
 
 
+def failures(out, context=25, limit=6000):
+    """The first failed or unreachable task results in a Molecule log, with the lines that follow them.
+
+    CI shows only part of a failed test's message: the cause must come first,
+    not be cut off above the cleanup and destroy output.
+    """
+    lines = out.splitlines()
+    picked, shown = [], set()
+    for number, line in enumerate(lines):
+        if ("FAILED!" in line or "UNREACHABLE!" in line or line.startswith(("fatal:", "failed:", "ERROR!"))
+                or "MODULE FAILURE" in line) and number not in shown:
+            start = max(0, number - 2)
+            block = [n for n in range(start, min(len(lines), number + context)) if n not in shown]
+            shown.update(block)
+            picked.append("\n".join(lines[n] for n in block))
+    return "\n...\n".join(picked)[:limit]
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(scenario):
     rc, out, log = _start_all()[scenario].result()
-    assert rc == 0, "molecule test -s %s failed (full log: %s):\n%s" % (scenario, log, out[-8000:])
+    assert rc == 0, "molecule test -s %s failed (full log: %s)\nfailed tasks:\n%s\n\nend of the log:\n%s" % (
+        scenario, log, failures(out) or "(none found)", out[-3000:])

@@ -14,6 +14,9 @@ from prom_api import Prometheus, address
 from vigil_testinfra import assert_service_up, journal, main_pid, molecule_hosts, run_playbook
 
 NAMES = ("prom", "app", "db")
+# Configuration-only runs (what an SRE runs to change targets, rules or
+# settings): the tags skip the node_exporter plays and the install tasks.
+CONFIG_ONLY = ("--tags", "prometheus_configure,prometheus_run")
 UNIT = "prometheus.service"
 SENTINELS = ("S3ntinel-8c21e94b-prometheus", "S3ntinel-8c21e94b-admin", "S3ntinel-8c21e94b-node-app",
              "S3ntinel-8c21e94b-node-db", "S3ntinel-8c21e94b-node-db-ops", "S3ntinel-8c21e94b-remote-write",
@@ -60,13 +63,13 @@ def test_adding_and_removing_a_host_changes_targets_without_restart_or_reload(tm
     extra.write_text(yaml.safe_dump({"all": {"hosts": {"new-node": {
         "vigil_address": address(hosts()["db"]),
         "node_exporter_basic_auth_users": {"prometheus": "S3ntinel-8c21e94b-node-db"}}}}}))
-    result = run_playbook(limit="prom", inventories=[str(extra)])
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, inventories=[str(extra)])
     assert result.returncode == 0, result.stdout[-3000:]
     prom.wait_for('up{job="node",instance="new-node"} == 1')
     assert main_pid(prom_host, UNIT) == pid
     assert prom.metric("prometheus_config_last_reload_success_timestamp_seconds") == loaded
 
-    result = run_playbook(limit="prom")
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY)
     assert result.returncode == 0, result.stdout[-3000:]
     prom.wait_for('up{job="node",instance="new-node"}', lambda r: r == [])
     assert main_pid(prom_host, UNIT) == pid
@@ -79,7 +82,7 @@ def test_broken_rule_file_fails_the_run_and_changes_nothing(tmp_path):
     rules = tmp_path / "team-rules.yml"
     rules.write_text("groups:\n  - name: team\n    rules:\n      - alert: Broken\n        expr: rate(http_requests_total[5m] > 1\n")
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
-    result = run_playbook(limit="prom", extra_vars={"prometheus_rule_files": [str(rules)]})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_rule_files": [str(rules)]})
     assert result.returncode != 0
     assert "parse error" in result.stdout or "could not parse expression" in result.stdout, result.stdout[-3000:]
     assert config_snapshot(prom_host) == before
@@ -91,7 +94,7 @@ def test_broken_rule_file_fails_the_run_and_changes_nothing(tmp_path):
 def test_configuration_promtool_refuses_is_not_installed_and_leaves_nothing_behind():
     prom_host = hosts()["prom"]
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
-    result = run_playbook(limit="prom", extra_vars={"prometheus_global_extra": {"scrape_timeout": "1m"}})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_global_extra": {"scrape_timeout": "1m"}})
     assert result.returncode != 0
     assert "scrape timeout greater than scrape interval" in result.stdout, result.stdout[-3000:]
     assert config_snapshot(prom_host) == before  # no backup or temporary file left either
@@ -101,7 +104,7 @@ def test_configuration_promtool_refuses_is_not_installed_and_leaves_nothing_behi
 def test_missing_file_referenced_by_the_configuration_fails_before_any_change():
     prom_host = hosts()["prom"]
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
-    result = run_playbook(limit="prom", extra_vars={"prometheus_remote_write": [
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_remote_write": [
         {"url": "https://lts.example/api/v1/write", "tls_config": {"ca_file": "/etc/ssl/certs/no-such-ca.pem"}}]})
     assert result.returncode != 0
     assert "refers to files that do not exist on prom" in result.stdout, result.stdout[-3000:]
@@ -116,7 +119,7 @@ def test_reload_that_does_not_take_is_detected_and_rolled_back():
     prom_host = hosts()["prom"]
     prom = prom_api()
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
-    result = run_playbook(limit="prom", extra_vars={"prometheus_global_extra": {"query_log_file": "/var/log/prometheus-query.log"}})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_global_extra": {"query_log_file": "/var/log/prometheus-query.log"}})
     assert result.returncode != 0
     assert "Prometheus did not take the new configuration" in result.stdout, result.stdout[-3000:]
     assert "the files this run changed were put back and reloaded" in result.stdout
@@ -134,14 +137,14 @@ def test_configuration_change_reloads_without_restart():
     prom = prom_api()
     pid, count = main_pid(prom_host, UNIT), restarts(prom_host)
     loaded = prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
-    result = run_playbook(limit="prom", extra_vars={"prometheus_external_labels": {"cluster": "molecule", "region": "test"}})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_external_labels": {"cluster": "molecule", "region": "test"}})
     assert result.returncode == 0, result.stdout[-3000:]
     assert main_pid(prom_host, UNIT) == pid and restarts(prom_host) == count
     assert prom.metric("prometheus_config_last_reload_success_timestamp_seconds") > loaded
     assert prom.metric("prometheus_config_last_reload_successful") == 1
     config = yaml.safe_load(prom_host.file("/etc/prometheus/prometheus.yml").content_string)
     assert config["global"]["external_labels"] == {"cluster": "molecule", "region": "test"}
-    assert run_playbook(limit="prom").returncode == 0
+    assert run_playbook(limit="prom", extra_args=CONFIG_ONLY).returncode == 0
 
 
 def test_samples_survive_kill_9():

@@ -88,7 +88,8 @@ def test_a_broken_template_is_not_installed():
 def test_bad_input_is_refused_before_the_host_is_touched():
     host = hosts()["am1"]
     files = snapshot(host)
-    result = run_playbook(limit="am1", extra_args=CONFIG_ONLY, extra_vars={"alertmanager_severity_routes": {"critical": {"receivers": ["pagr"]}}})
+    result = run_playbook(limit="am1", extra_args=CONFIG_ONLY,
+                          extra_vars={"alertmanager_severity_routes": {"critical": {"receivers": ["pagr"]}}})
     assert result.returncode != 0
     assert "alertmanager_severity_routes.critical.receivers[0] names receiver 'pagr', which is not defined" in result.stdout, \
         result.stdout[-3000:]

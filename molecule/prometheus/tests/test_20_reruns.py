@@ -119,7 +119,8 @@ def test_reload_that_does_not_take_is_detected_and_rolled_back():
     prom_host = hosts()["prom"]
     prom = prom_api()
     before, pid = config_snapshot(prom_host), main_pid(prom_host, UNIT)
-    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_global_extra": {"query_log_file": "/var/log/prometheus-query.log"}})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY,
+                          extra_vars={"prometheus_global_extra": {"query_log_file": "/var/log/prometheus-query.log"}})
     assert result.returncode != 0
     assert "Prometheus did not take the new configuration" in result.stdout, result.stdout[-3000:]
     assert "the files this run changed were put back and reloaded" in result.stdout
@@ -137,7 +138,8 @@ def test_configuration_change_reloads_without_restart():
     prom = prom_api()
     pid, count = main_pid(prom_host, UNIT), restarts(prom_host)
     loaded = prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
-    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY, extra_vars={"prometheus_external_labels": {"cluster": "molecule", "region": "test"}})
+    result = run_playbook(limit="prom", extra_args=CONFIG_ONLY,
+                          extra_vars={"prometheus_external_labels": {"cluster": "molecule", "region": "test"}})
     assert result.returncode == 0, result.stdout[-3000:]
     assert main_pid(prom_host, UNIT) == pid and restarts(prom_host) == count
     assert prom.metric("prometheus_config_last_reload_success_timestamp_seconds") > loaded

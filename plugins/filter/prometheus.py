@@ -25,7 +25,8 @@ _METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 _WILDCARD = ("", "0.0.0.0", "[::]", "::")
 _CLIENT_CERT_TYPES = ("RequireAndVerifyClientCert", "RequireAnyClientCert")
-_SERVICE_KEYS = frozenset(("name", "port", "path", "scheme", "labels", "address", "interval", "timeout", "business_events"))
+_SERVICE_KEYS = frozenset(("name", "port", "path", "scheme", "labels", "address", "interval", "timeout", "business_events",
+                           "latency_buckets"))
 _PROBE_KEYS = frozenset(("target", "module", "labels"))
 _EXPORTER_KEYS = frozenset(("job", "group", "role", "port", "path", "honor_labels"))
 
@@ -73,6 +74,7 @@ class _Plan(object):
         self.secrets = {}
         self.file_sd = {}
         self.scrape_configs = []
+        self.latency_buckets = {}
         self._hv_cache = {}
 
     # -- reading hosts --------------------------------------------------------
@@ -233,7 +235,8 @@ def prometheus_scrape_plan(groups, hostvars, exporters, self_host, self_vars=Non
 
     Result keys: scrape_configs (list), file_sd (file name -> target groups),
     secrets (file name -> password), alertmanagers (alerting.alertmanagers
-    entries), rule_groups (generated recording rules), problems (messages).
+    entries), rule_groups (generated recording rules), services (service name ->
+    {latency_buckets}: what the SLO checks need), problems (messages).
     """
     if not isinstance(groups, dict):
         raise AnsibleFilterError("prometheus_scrape_plan: expects the groups dict as input")
@@ -242,7 +245,7 @@ def prometheus_scrape_plan(groups, hostvars, exporters, self_host, self_vars=Non
     plan = _Plan(hostvars, groups, self_host, self_vars, scrape_user, paths, tls)
     plan.problems.extend(_check_exporters(exporters))
     if plan.problems:
-        return _result(plan, [], {})
+        return _result(plan, [], {}, {})
     job_overrides = job_overrides or {}
     all_hosts = list(groups.get("all", []))
 
@@ -322,7 +325,7 @@ def prometheus_scrape_plan(groups, hostvars, exporters, self_host, self_vars=Non
             if config["job_name"] == job or config["job_name"].startswith(job + "__"):
                 config.update(override)
 
-    return _result(plan, alertmanagers, business)
+    return _result(plan, alertmanagers, business, services)
 
 
 def _shape_problem(item, where, allowed, expected):
@@ -372,6 +375,17 @@ def _add_service(plan, host, index, service, var, exporter_jobs, services, busin
     labels.update(instance=host, service=name)
     endpoint = {"address": "%s:%d" % (_bracket(str(address)), port), "scheme": scheme, "path": path,
                 "username": "", "password": "", "client_cert": False}
+    buckets = service.get("latency_buckets")
+    if buckets is not None:
+        if (not isinstance(buckets, list) or not buckets
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 for b in buckets)):
+            plan.problems.append("%s: latency_buckets must list the positive upper bounds (seconds) of the service's "
+                                 "http_request_duration_seconds buckets, got %r" % (where, buckets))
+            return
+        previous = plan.latency_buckets.setdefault(name, sorted(float(b) for b in buckets))
+        if previous != sorted(float(b) for b in buckets):
+            plan.problems.append("%s: latency_buckets of service %s differ from those declared on another host" % (where, name))
+            return
     services.setdefault(name, []).append((endpoint, {"targets": [endpoint["address"]], "labels": labels}, job_settings))
     events = service.get("business_events", {})
     if not isinstance(events, dict):
@@ -419,7 +433,7 @@ def _add_probe(plan, host, index, probe, var, probes):
         plan.problems.append("%s: probe %s %s is declared elsewhere with other labels" % (where, module, target))
 
 
-def _result(plan, alertmanagers, business):
+def _result(plan, alertmanagers, business, services):
     alerting = {}
     for endpoint in alertmanagers:
         key = (endpoint["scheme"], endpoint["path"], endpoint["username"], _password_id(endpoint["password"]), endpoint["client_cert"])
@@ -448,6 +462,7 @@ def _result(plan, alertmanagers, business):
         "secrets": plan.secrets,
         "alertmanagers": managers,
         "rule_groups": [{"name": "vigil-business-events", "rules": rules}] if rules else [],
+        "services": dict((name, {"latency_buckets": plan.latency_buckets.get(name)}) for name in sorted(services)),
         "problems": plan.problems,
     }
 

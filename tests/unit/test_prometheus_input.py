@@ -22,6 +22,7 @@ FACTS = {
     "mounts": [{"mount": "/", "fstype": "ext4", "size_total": 100 * 2 ** 30}],
 }
 
+API = {"name": "unified-api", "port": 8000}
 CASES = [
     # (id, variables, text expected in the failure)
     ("state", {"prometheus_state": "gone"}, "prometheus_state"),
@@ -75,6 +76,15 @@ CASES = [
 # plan of each host reads the variables of every host in the inventory, so
 # these cases cannot share one run as hosts of their own: one run each.
 PLAN_CASES = [
+    # Service level objectives (plugins/filter/slo.py; every kind of bad declaration is in tests/unit/test_slo.py).
+    ("slo-objective", {"vigil_services": [API], "vigil_slos": [{"service": "unified-api", "objective": 100,
+                                                               "sli": {"availability": {}}}]},
+     "vigil_slos[0] (unified-api-availability): objective must be a percentage between 0 and 100"),
+    ("slo-threshold", {"vigil_services": [API], "vigil_slos": [{"service": "unified-api", "sli": {"latency": {"threshold": 0.3}}}]},
+     "sli.latency.threshold 0.3 is not a bucket boundary of the histogram service unified-api exposes"),
+    ("slo-setting", {"vigil_services": [API], "prometheus_slo_page_for": "soon",
+                     "vigil_slos": [{"service": "unified-api", "sli": {"availability": {}}}]},
+     "prometheus_slo_page_for must be a Prometheus duration such as 2m, got 'soon'"),
     ("service-unknown-key", {"vigil_services": [{"name": "unified-api", "port": 8000, "pth": "/metrics"}]},
      "vigil_services[0] on host unreachable has unknown keys pth"),
     ("service-port", {"vigil_services": [{"name": "unified-api", "port": "eighty"}]}, "port must be a number from 1 to 65535"),
@@ -125,6 +135,8 @@ def test_valid_input_gets_as_far_as_contacting_the_host(workdir):
         "node_exporter_basic_auth_users": {"prometheus": SENTINEL},
         "vigil_services": [{"name": "unified-api", "port": 8000, "labels": {"team": "memory"}}],
         "vigil_labels": {"dc": "par1"},
+        "vigil_slos": [{"service": "unified-api", "sli": {"availability": {}}, "labels": {"team": "memory"}},
+                       {"service": "unified-api", "objective": 99, "sli": {"latency": {"threshold": 1}}}],
     }), SENTINEL)
 
 

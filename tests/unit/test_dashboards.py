@@ -301,8 +301,8 @@ def test_dashboard_follows_the_rules_of_docs_dashboards_md(name):
     assert dashboard_problems(name, DASHBOARDS[name]) == []
 
 
-def test_six_dashboards_with_unique_uids_and_titles():
-    assert len(DASHBOARDS) >= 6, IDS
+def test_seven_dashboards_with_unique_uids_and_titles():
+    assert len(DASHBOARDS) >= 7, IDS
     uids = [d["uid"] for d in DASHBOARDS.values()]
     titles = [d["title"] for d in DASHBOARDS.values()]
     assert len(set(uids)) == len(uids) and len(set(titles)) == len(titles), (uids, titles)

@@ -51,7 +51,7 @@ def config_file(tmp_path_factory):
     path.write_text(yaml.safe_dump(built["config"]))
     proc = subprocess.run([amtool(), "check-config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.returncode == 0, proc.stdout
-    assert "1 templates" in proc.stdout and "6 inhibit rules" in proc.stdout, proc.stdout
+    assert "1 templates" in proc.stdout and "7 inhibit rules" in proc.stdout, proc.stdout
     return path
 
 

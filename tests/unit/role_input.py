@@ -25,16 +25,20 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 UNREACHABLE = {"ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_user": "nobody", "ansible_connection": "ssh"}
 
 
+def _write_play(path, role, hosts, pattern, pre_tasks=None):
+    """Write inventory.yml (`hosts`: name -> variables) and play.yml (the role on `pattern`) into `path`."""
+    (path / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    play_ = {"name": "Apply %s" % role, "hosts": pattern, "gather_facts": False,
+             "roles": [{"role": "vigil.observability.%s" % role}]}
+    if pre_tasks:
+        play_["pre_tasks"] = pre_tasks
+    (path / "play.yml").write_text(yaml.safe_dump([play_], sort_keys=False))
+    return path
+
+
 def write_harness(path, role, host_vars=None, pre_tasks=None):
     """Write inventory.yml (one unreachable host) and play.yml (the role, after optional pre_tasks) into `path`."""
-    inventory = {"all": {"hosts": {"unreachable": dict(UNREACHABLE, **(host_vars or {}))}}}
-    (path / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    play = {"name": "Apply %s" % role, "hosts": "unreachable", "gather_facts": False,
-            "roles": [{"role": "vigil.observability.%s" % role}]}
-    if pre_tasks:
-        play["pre_tasks"] = pre_tasks
-    (path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    return path
+    return _write_play(path, role, {"unreachable": dict(UNREACHABLE, **(host_vars or {}))}, "unreachable", pre_tasks)
 
 
 def _env(**extra):
@@ -90,14 +94,8 @@ def run_cases(path, role, cases, host_vars=None, pre_tasks=None):
     """
     names = dict((case_id, "case%03d-%s" % (number, re.sub(r"[^A-Za-z0-9_-]", "-", case_id)))
                  for number, case_id in enumerate(cases))
-    inventory = {"all": {"hosts": dict(
-        (names[case_id], dict(UNREACHABLE, **dict(host_vars or {}, **variables))) for case_id, variables in cases.items())}}
-    (path / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    play_ = {"name": "Apply %s" % role, "hosts": "all", "gather_facts": False,
-             "roles": [{"role": "vigil.observability.%s" % role}]}
-    if pre_tasks:
-        play_["pre_tasks"] = pre_tasks
-    (path / "play.yml").write_text(yaml.safe_dump([play_], sort_keys=False))
+    hosts = dict((names[case_id], dict(UNREACHABLE, **dict(host_vars or {}, **variables))) for case_id, variables in cases.items())
+    _write_play(path, role, hosts, "all", pre_tasks)
     results = path / "results.json"
     env = _env(ANSIBLE_CALLBACK_PLUGINS=os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="case_results", VIGIL_CASE_RESULTS=str(results), ANSIBLE_FORKS="20")

@@ -19,6 +19,7 @@ help:
 	@echo "                  the scrape-configuration rendering benchmark (100, 1,000, 5,000 hosts),"
 	@echo "                  the Grafana dashboard provisioning benchmark (100 dashboards, cold and unchanged,"
 	@echo "                  against the in-process fake Grafana),"
+	@echo "                  the SLO rule generation benchmark (10, 100, 1,000 SLOs, with promtool),"
 	@echo "                  then the alert latency benchmark (exporter stopped -> notification; about 25 minutes)"
 
 venv:
@@ -56,6 +57,7 @@ bench: venv images
 	$(VENV)/bin/python benchmarks/converge.py && \
 	$(VENV)/bin/python benchmarks/scrape_config.py && \
 	$(VENV)/bin/python benchmarks/grafana_provision.py && \
+	$(VENV)/bin/python benchmarks/slo_rules.py && \
 	$(VENV)/bin/python benchmarks/alert_latency.py || status=$$?; \
 	echo "make bench took $$(( $$(date +%s) - start )) s"; exit $$status
 

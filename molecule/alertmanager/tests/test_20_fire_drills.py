@@ -52,14 +52,15 @@ def _drill_host_down(target, since):
     final = notifications("HostDown", target, since)
     for receiver in SELECTED:
         # Exactly one firing notification before the resolve (checked above),
-        # then resolved. A peer that flushes its group before Prometheus's
-        # resolve reaches it, but after gossip brought the first peer's
-        # "resolved", sends the alert once more as firing and then resolved:
-        # Alertmanager's HA is at-least-once by design (REL-13), so such
-        # repeats are allowed, as long as every one is followed by its resolve.
+        # then resolved. Alertmanager's HA is at-least-once by design (REL-13):
+        # a peer whose gossip lags sends the resolve a second time, and a peer
+        # that flushes its group before Prometheus's resolve reaches it, but
+        # after gossip brought the first peer's "resolved", sends the alert once
+        # more as firing and then resolved. Both are allowed, as long as the
+        # last word is "resolved" and no firing follows a firing.
         got = final[receiver]
         assert got[:2] == ["firing", "resolved"] and got[-1] == "resolved", "%s got %r" % (receiver, got)
-        assert got[2:] == ["firing", "resolved"] * (len(got[2:]) // 2), "%s got %r" % (receiver, got)
+        assert not [n for n in range(1, len(got)) if got[n - 1] == got[n] == "firing"], "%s got %r" % (receiver, got)
     assert set(final) == set(SELECTED), final
     return resolved_since
 

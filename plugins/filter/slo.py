@@ -85,8 +85,7 @@ def _number(value):
 
 def _fmt(value):
     """A number as PromQL and YAML show it: 0.0144, not 0.014400000000000001."""
-    text = "%.12g" % value
-    return text
+    return "%.12g" % value
 
 
 def le_values(threshold):
@@ -321,9 +320,8 @@ def slo_rules(slos, settings=None):
             rules.append({"record": "slo:sli_error:ratio_rate%s" % short, "expr": "%s / %s" % (bad, total),
                           "labels": dict(labels)})
         for long_window in LONG_WINDOWS:
-            rules.append({"record": "slo:sli_error:ratio_rate%s" % long_window,
-                          "expr": "sum_over_time(slo:sli_bad:rate5m%s[%s]) / sum_over_time(slo:sli_total:rate5m%s[%s])"
-                          % (sel, long_window, sel, long_window), "labels": dict(labels)})
+            rules.append({"record": "slo:sli_error:ratio_rate%s" % long_window, "expr": _from_recorded(sel, long_window),
+                          "labels": dict(labels)})
         for window_name in SHORT_WINDOWS + LONG_WINDOWS:
             rules.append({"record": "slo:burn_rate:ratio_rate%s" % window_name,
                           "expr": "slo:sli_error:ratio_rate%s%s / %s" % (window_name, sel, _fmt(budget)),
@@ -361,9 +359,7 @@ def slo_rules(slos, settings=None):
             {"record": "slo:error_budget:ratio", "expr": "vector(%s)" % _fmt(budget), "labels": dict(labels)},
             {"record": "slo:time_period:days", "expr": "vector(%s)" % _fmt(duration_seconds(window) / 86400.0),
              "labels": dict(labels)},
-            {"record": "slo:sli_error:ratio_period",
-             "expr": "sum_over_time(slo:sli_bad:rate5m%s[%s]) / sum_over_time(slo:sli_total:rate5m%s[%s])"
-             % (sel, window, sel, window), "labels": dict(labels)},
+            {"record": "slo:sli_error:ratio_period", "expr": _from_recorded(sel, window), "labels": dict(labels)},
             {"record": "slo:burn_rate:ratio_period", "expr": "slo:sli_error:ratio_period%s / %s" % (sel, _fmt(budget)),
              "labels": dict(labels)},
             {"record": "slo:error_budget_remaining:ratio", "expr": "1 - slo:burn_rate:ratio_period%s" % sel,
@@ -377,6 +373,11 @@ def slo_rules(slos, settings=None):
                            "labels": dict(labels, source="probes")})
         groups.append({"name": "vigil.slo.%s.period" % name, "interval": config["period_interval"], "rules": period})
     return groups
+
+
+def _from_recorded(sel, window):
+    """The error ratio over a long window from the recorded 5m rates: cheap to evaluate, weighted by traffic."""
+    return "sum_over_time(slo:sli_bad:rate5m%s[%s]) / sum_over_time(slo:sli_total:rate5m%s[%s])" % (sel, window, sel, window)
 
 
 def _exhaustion(window, pairs):
@@ -395,4 +396,4 @@ def _describe(kind, spec, config):
 
 class FilterModule(object):
     def filters(self):
-        return {"slo_problems": slo_problems, "slo_rules": slo_rules, "slo_le_values": le_values}
+        return {"slo_problems": slo_problems, "slo_rules": slo_rules}

@@ -9,10 +9,13 @@ MIRROR="${VIGIL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES="python3,systemd,systemd-sysv,dbus,sudo,iproute2,procps,ca-certificates,curl,gnupg"
 FORCE=0
 [ "${1:-}" = "--force" ] && FORCE=1
+# An image records the recipe it was built from (this script's digest); an
+# image from another recipe is rebuilt, so a change here reaches every machine.
+RECIPE="$(sha256sum "$0" | cut -c1-16)"
 
 build() {
   local name="$1" suite="$2" dir
-  if [ "$FORCE" = 0 ] && docker image inspect "$name" >/dev/null 2>&1; then
+  if [ "$FORCE" = 0 ] && [ "$(docker image inspect -f '{{ index .Config.Labels "vigil.recipe" }}' "$name" 2>/dev/null)" = "$RECIPE" ]; then
     echo "image $name: present, skipped"
     return 0
   fi
@@ -30,12 +33,17 @@ build() {
       sys-kernel-config.mount sys-kernel-debug.mount dev-hugepages.mount; do
     ln -sf /dev/null "$dir/etc/systemd/system/$unit"
   done
+  # No timer runs by itself in a test host: apt-daily, logrotate, dpkg-db-backup
+  # and the like write under /var/lib at any moment, which a check-mode
+  # snapshot would report as a change the role made (apt's daily_lock did).
+  find "$dir/lib/systemd/system" "$dir/usr/lib/systemd/system" -maxdepth 1 -name '*.timer' -printf '%f\n' 2>/dev/null \
+    | sort -u | while read -r timer; do ln -sf /dev/null "$dir/etc/systemd/system/$timer"; done
   # Keep downloaded .debs so a shared cache volume can serve later installs.
   rm -f "$dir/etc/apt/apt.conf.d/docker-clean"
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$dir/etc/apt/apt.conf.d/10keep-debs"
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   tar -C "$dir" -c . | docker import \
-    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' - "$name" >/dev/null
+    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' -c "LABEL vigil.recipe=$RECIPE" - "$name" >/dev/null
   echo "image $name: built"
 }
 

@@ -7,8 +7,11 @@ import pytest
 import yaml
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
-               for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+ALL_ROLES = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
+                   for p in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
+# The public roles; roles/_common is the internal core, whose options are the
+# values a role hands it (no defaults, no role prefix): checked apart below.
+ROLES = [role for role in ALL_ROLES if not role.startswith("_")]
 SECRET_WORDS = ("password", "_key", "token", "secret", "basic_auth_users")
 
 
@@ -18,8 +21,33 @@ def load(role, *path):
 
 
 def test_every_role_has_argument_specs():
-    roles = sorted(d for d in os.listdir(os.path.join(ROOT, "roles")) if not d.startswith("_"))
-    assert roles and roles == ROLES
+    roles = sorted(os.listdir(os.path.join(ROOT, "roles")))
+    assert roles and "_common" in roles and roles == ALL_ROLES
+
+
+def _described(name, spec):
+    assert spec.get("type"), "%s has no type" % name
+    if spec["type"] == "list":
+        assert spec.get("elements"), "%s is a list without elements" % name
+    description = spec.get("description")
+    assert isinstance(description, list) and description, "%s needs a description (a list of sentences)" % name
+    assert all(line.strip().endswith((".", ")")) for line in description), \
+        "%s needs a description in full sentences" % name
+
+
+def test_core_documents_every_value_a_role_hands_it():
+    options = load("_common", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert load("_common", "defaults", "main.yml") == {}
+    spec = options["_common_spec"]
+    _described("_common_spec", spec)
+    for name, sub in spec["options"].items():
+        _described("_common_spec." + name, sub)
+    # Every key a role's spec sets is documented.
+    for role in ROLES:
+        role_vars = load(role, "vars", "main.yml")
+        handed = role_vars.get("_%s_spec" % role)
+        if handed is not None:
+            assert sorted(set(handed) - set(spec["options"])) == [], role
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -42,12 +70,7 @@ def test_every_option_is_typed_prefixed_and_described(role):
     options = load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
     for name, spec in options.items():
         assert name.startswith(role + "_"), "%s is not prefixed with %s_" % (name, role)
-        assert spec.get("type"), "%s has no type" % name
-        if spec["type"] == "list":
-            assert spec.get("elements"), "%s is a list without elements" % name
-        description = spec.get("description")
-        assert description and all(line.strip().endswith((".", ")")) for line in description), \
-            "%s needs a description in full sentences" % name
+        _described(name, spec)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -54,7 +54,7 @@ CASES = [
     ("flags-managed", {"blackbox_exporter_flags_extra": {"config.file": "/tmp/x.yml"}}, "blackbox_exporter_flags_extra sets config.file"),
     ("version-latest", {"blackbox_exporter_version": "latest"}, "blackbox_exporter_version must be a release version"),
     ("checksum", {"blackbox_exporter_checksums": {"amd64": "abc"}}, "blackbox_exporter_checksums values must be sha256"),
-    ("reload-timeout", {"blackbox_exporter_reload_timeout": 0}, "blackbox_exporter_ready_timeout and blackbox_exporter_reload_timeout"),
+    ("reload-timeout", {"blackbox_exporter_reload_timeout": 0}, "blackbox_exporter_reload_timeout must be at least 1 second"),
     ("password-73-bytes", {"blackbox_exporter_basic_auth_users": {"prometheus": SENTINEL + "x" * (73 - len(SENTINEL))}},
      "the password of user 'prometheus' is 73 bytes long"),
     ("password-empty", {"blackbox_exporter_web_listen_address": ROUTABLE, "blackbox_exporter_basic_auth_users": {"prometheus": ""}},

@@ -45,7 +45,7 @@ CASES = [
     ("flags-managed", {"prometheus_flags_extra": {"web.enable-lifecycle": True}}, "prometheus_flags_extra sets web.enable-lifecycle"),
     ("version-latest", {"prometheus_version": "latest"}, "prometheus_version must be a release version"),
     ("checksum", {"prometheus_checksums": {"amd64": "abc"}}, "prometheus_checksums values must be sha256"),
-    ("timeouts", {"prometheus_reload_timeout": 0}, "prometheus_ready_timeout and prometheus_reload_timeout must be at least 1"),
+    ("timeouts", {"prometheus_reload_timeout": 0}, "prometheus_reload_timeout must be at least 1 second"),
     ("password-73-bytes", {"prometheus_basic_auth_users": {"prometheus": SENTINEL + "x" * (73 - len(SENTINEL))}},
      "the password of user 'prometheus' is 73 bytes long"),
     ("several-users-no-scrape-user", {"prometheus_basic_auth_users": {"alice": SENTINEL, "bob": SENTINEL}},

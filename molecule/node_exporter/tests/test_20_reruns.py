@@ -32,7 +32,8 @@ def test_air_gapped_mirror_directory_on_the_controller():
     host = molecule_hosts()["debian12"]
     binary_before = host.file("/usr/local/bin/node_exporter").sha256sum
     result = run_playbook(
-        extra_vars={"node_exporter_archive_base_url": "file://%s/mirror" % work,
+        extra_vars={"node_exporter_archive_base_url":
+                        "file://%s/mirror/github.com/prometheus/node_exporter/releases/download" % work,
                     "node_exporter_cache_dir": "%s/cache-airgapped" % work},
         limit="debian12",
     )

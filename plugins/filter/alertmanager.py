@@ -20,12 +20,11 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vigil.observability.plugins.filter.prometheus import (
-    _LISTEN,
-    _WILDCARD,
-    _bracket,
-    _get,
-    _host_address,
+from ansible_collections.vigil.observability.plugins.plugin_utils._endpoints import (
+    host_address,
+    hostvars_getter,
+    reach_address,
+    split_listen,
 )
 
 _DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
@@ -531,7 +530,8 @@ def alertmanager_cluster_peers(groups, hostvars, self_host, group, default_port=
     A member's address is the host of its alertmanager_cluster_listen_address
     when that names one, else the address other hosts reach it by
     (vigil_address, ansible_host, inventory hostname). Empty when `self_host`
-    is not in the group or is its only member (gossip off).
+    is not in the group or is its only member (gossip off). A member that
+    gossips on loopback cannot be reached by the others: an error.
     """
     members = list((groups or {}).get(group, []))
     if self_host not in members or len(members) < 2:
@@ -540,19 +540,17 @@ def alertmanager_cluster_peers(groups, hostvars, self_host, group, default_port=
     for name in members:
         if name == self_host:
             continue
-        try:
-            hv = hostvars[name]
-        except KeyError:
-            hv = {}
-        host, port = "", default_port
-        listen = _get(hv, "alertmanager_cluster_listen_address")
-        if listen:
-            match = _LISTEN.match(str(listen))
-            if match:
-                host, port = match.group(1), int(match.group(2))
-        if not host or host in _WILDCARD:
-            host = _host_address(hv)
-        peers.append("%s:%d" % (_bracket(host), port))
+        get = hostvars_getter(hostvars, name)
+        bind, port = "", default_port
+        listen = get("alertmanager_cluster_listen_address")
+        if listen and split_listen(listen):
+            bind, port = split_listen(listen)
+        address = reach_address(bind, host_address(get, name), same_host=False)
+        if address is None:
+            raise AnsibleFilterError("alertmanager_cluster_peers: host %s gossips on %s only "
+                                     "(alertmanager_cluster_listen_address), which the other members of %s cannot reach"
+                                     % (name, listen, group))
+        peers.append("%s:%d" % (address, port))
     return sorted(peers)
 
 

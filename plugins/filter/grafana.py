@@ -17,16 +17,14 @@ __metaclass__ = type
 
 import base64
 import binascii
-import copy
 import hashlib
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vigil.observability.plugins.filter.prometheus import _LISTEN, _bracket, _get, _host_address
+from ansible.utils.vars import merge_hash
+from ansible_collections.vigil.observability.plugins.plugin_utils._data import as_bool, plain
+from ansible_collections.vigil.observability.plugins.plugin_utils._endpoints import hostvars_getter, is_wildcard, reach, reach_address
 
-_TRUE = ("true", "1", "t", "yes", "y", "on")
-_FALSE = ("false", "0", "f", "no", "n", "off")
-_WILDCARD_ADDR = ("", "0.0.0.0", "::", "[::]", "*")
 _PROTOCOLS = ("http", "https", "h2", "socket", "socket_h2")
 _SAMESITE = ("lax", "strict", "none", "disabled")
 _SECTION = re.compile(r"^[A-Za-z0-9_.:-]+$")
@@ -56,36 +54,9 @@ _HARDENED_HTTPS = (
 )
 
 
-def _as_bool(value):
-    """True/False for a boolean-looking value, None otherwise."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
-
-
-def _plain(value):
-    """Plain dicts and lists (Ansible hands lazily templated containers to filters; they do not deep-copy)."""
-    if isinstance(value, dict):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
 def _merge(base, override):
-    """Recursive dict merge: values of override win; dicts merge key by key."""
-    result = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
+    """grafana_ini over defaults, as combine(recursive=True) does it: dicts merge key by key, other values replace."""
+    return merge_hash(base or {}, override or {}, recursive=True, list_merge="replace")
 
 
 def _ini_value(value):
@@ -164,7 +135,7 @@ def grafana_config(settings):
     """
     if not isinstance(settings, dict):
         raise AnsibleFilterError("grafana_config expects a dict of settings")
-    settings = _plain(settings)
+    settings = plain(settings)
     problems = []
     user = settings.get("ini") or {}
     defaults = settings.get("defaults") or {}
@@ -193,7 +164,7 @@ def grafana_config(settings):
     if not port_ok:
         problems.append("grafana_ini['server']['http_port'] must be a port number (1-65535), got %r" % (port,))
     address = str(server.get("http_addr", ""))
-    if address in _WILDCARD_ADDR and protocol not in ("socket", "socket_h2") and not settings.get("allow_wildcard_bind"):
+    if is_wildcard(address) and protocol not in ("socket", "socket_h2") and not settings.get("allow_wildcard_bind"):
         problems.append(
             "grafana_ini['server']['http_addr'] is %r, which listens on every interface; set it to one address of the "
             "host (the default is 127.0.0.1, behind a reverse proxy) or set grafana_allow_wildcard_bind to true when a "
@@ -210,7 +181,7 @@ def grafana_config(settings):
                         "Grafana's HTTP API on" % protocol)
 
     anonymous = merged.get("auth.anonymous", {})
-    anonymous_on = _as_bool(anonymous.get("enabled", False))
+    anonymous_on = as_bool(anonymous.get("enabled", False))
     if anonymous_on is None:
         problems.append("grafana_ini['auth.anonymous']['enabled'] must be true or false, got %r" % (anonymous.get("enabled"),))
     elif anonymous_on:
@@ -224,7 +195,7 @@ def grafana_config(settings):
     checks = _HARDENED + (_HARDENED_HTTPS if https else ())
     for section, option, safe, why in checks:
         value = (merged.get(section) or {}).get(option, safe)
-        parsed = _as_bool(value)
+        parsed = as_bool(value)
         name = "%s.%s" % (section, option)
         if parsed is None:
             problems.append("grafana_ini[%r][%r] must be true or false, got %r" % (section, option, value))
@@ -244,14 +215,14 @@ def grafana_config(settings):
 
     api_url = str(settings.get("api_url") or "")
     if not api_url:
-        host = address if address not in _WILDCARD_ADDR else "127.0.0.1"
-        host = "127.0.0.1" if host == "localhost" else host
+        # The role's API calls run on the Grafana host itself.
+        host = reach_address(address, None, same_host=True)
         scheme = "https" if protocol in ("https", "h2") else "http"
         path = ""
-        if _as_bool(server.get("serve_from_sub_path", False)) and root_url:
+        if as_bool(server.get("serve_from_sub_path", False)) and root_url:
             match = re.match(r"^[a-z%()]+://[^/]+(/.*)?$", root_url)
             path = (match.group(1) or "") if match else ""
-        api_url = "%s://%s:%s%s" % (scheme, _bracket(host), port, path.rstrip("/"))
+        api_url = "%s://%s:%s%s" % (scheme, host, port, path.rstrip("/"))
     return {
         "config": merged,
         "text": _render(merged) if not problems else "",
@@ -378,53 +349,34 @@ def openpgp_fingerprints(key):
 
 # -- datasources --------------------------------------------------------------
 
-def _credentials(hv, role, user_name, host, problems):
-    users = _get(hv, role + "_basic_auth_users", {}) or {}
-    if not isinstance(users, dict):
-        problems.append("host %s: %s_basic_auth_users must be a dict" % (host, role))
-        return "", ""
-    if not users:
-        return "", ""
-    if len(users) == 1:
-        return tuple(str(x) for x in next(iter(users.items())))
-    if user_name in users:
-        return user_name, str(users[user_name])
-    problems.append("host %s has several %s_basic_auth_users (%s); add one named %r for Grafana or set "
-                    "grafana_datasource_user to the one Grafana should use"
-                    % (host, role, ", ".join(sorted(map(str, users))), user_name))
-    return "", ""
-
-
-def _endpoint(groups, hostvars, group, role, default_port, user_name, problems, tls_var=None):
+def _endpoint(groups, hostvars, group, role, default_port, user_name, problems, client_host, tls_var=None, auth=True):
+    """How Grafana (on client_host) reaches `role` on the first host of `group`, or None."""
     members = sorted(groups.get(group) or [])
     if not members:
         return None
     host = members[0]
-    hv = hostvars[host] if host in hostvars else {}
-    listen = _get(hv, role + "_web_listen_address")
-    address, port = None, default_port
-    if listen:
-        match = _LISTEN.match(str(listen))
-        if not match:
-            problems.append("host %s: %s_web_listen_address must be host:port, got %r" % (host, role, listen))
-            return None
-        address, port = match.group(1), int(match.group(2))
-    if not address or address in _WILDCARD_ADDR or address.startswith("127.") or address == "[::1]":
-        address = _host_address(hv)
-    scheme = "https" if _get(hv, tls_var or (role + "_tls_cert")) else "http"
-    username, password = _credentials(hv, role, user_name, host, problems)
-    return {"host": host, "url": "%s://%s:%d" % (scheme, _bracket(address), port), "username": username,
-            "password": password}
+    found, problem = reach(hostvars_getter(hostvars, host), host, role, default_port, client_host=client_host,
+                           user=user_name, user_var="grafana_datasource_user", client="Grafana", tls_var=tls_var,
+                           auth=auth)
+    if problem:
+        problems.append(problem)
+        return None
+    return found
 
 
 def grafana_datasources(groups, hostvars, settings):
     """The datasources of the provisioning file, from the inventory groups and the role's settings.
 
-    Returns {datasources: [...], problems: [...], secrets: [...]}.
+    settings: user, tls_ca, extra, host (the inventory name of the Grafana host,
+    so that a daemon bound to loopback on that same host is reached there; a
+    daemon on loopback elsewhere cannot be reached, which is a problem) and
+    one dict per datasource kind (prometheus, alertmanager, elasticsearch,
+    jaeger). Returns {datasources: [...], problems: [...], secrets: [...]}.
     """
-    settings = _plain(settings)
+    settings = plain(settings)
     problems, secrets, result = [], [], []
     user_name = str(settings.get("user") or "grafana")
+    grafana_host = settings.get("host") or None
     ca = str(settings.get("tls_ca") or "")
 
     def add(kind, name, uid, ds_type, endpoint, json_data, is_default=False):
@@ -459,21 +411,15 @@ def grafana_datasources(groups, hostvars, settings):
             continue
         endpoint = explicit(conf.get("url"), conf.get("username"), conf.get("password"))
         if endpoint is None and not conf.get("url"):
-            if kind in ("prometheus", "alertmanager"):
-                endpoint = _endpoint(groups, hostvars, conf.get("group", kind), kind, conf.get("port"), user_name, problems)
-            elif kind == "elasticsearch":
-                endpoint = _endpoint(groups, hostvars, conf.get("group", kind), kind, conf.get("port"), user_name, [],
-                                     tls_var="elasticsearch_tls_cert")
-                if endpoint is not None:
-                    if conf.get("scheme"):
-                        endpoint["url"] = re.sub(r"^https?", str(conf["scheme"]), endpoint["url"])
-                    endpoint["username"] = str(conf.get("username") or "")
-                    endpoint["password"] = str(conf.get("password") or "")
-            else:
-                endpoint = _endpoint(groups, hostvars, conf.get("group", kind), kind, conf.get("port"), user_name, [],
-                                     tls_var="jaeger_tls_cert")
-                if endpoint is not None:
-                    endpoint["username"] = endpoint["password"] = ""
+            # Elasticsearch and Jaeger credentials are Grafana's own settings, not the roles' basic auth users.
+            own = kind in ("prometheus", "alertmanager")
+            endpoint = _endpoint(groups, hostvars, conf.get("group", kind), kind, conf.get("port"), user_name, problems,
+                                 grafana_host, tls_var=None if own else kind + "_tls_cert", auth=own)
+            if endpoint is not None and kind == "elasticsearch":
+                if conf.get("scheme"):
+                    endpoint["url"] = re.sub(r"^https?", str(conf["scheme"]), endpoint["url"])
+                endpoint["username"] = str(conf.get("username") or "")
+                endpoint["password"] = str(conf.get("password") or "")
         if kind == "prometheus":
             add(kind, "Prometheus", "vigil-prometheus", "prometheus", endpoint,
                 {"httpMethod": "POST", "timeInterval": str(conf.get("scrape_interval") or "15s")}, is_default=True)

@@ -16,45 +16,18 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible.errors import AnsibleError, AnsibleFilterError
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vigil.observability.plugins.plugin_utils._data import shape_problem
+from ansible_collections.vigil.observability.plugins.plugin_utils._endpoints import bracket, host_address, host_var, reach
 
-_LISTEN = re.compile(r"^(\[[0-9A-Fa-f:.]*\]|[^\[\]:]*):([0-9]{1,5})$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _JOB = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
-_WILDCARD = ("", "0.0.0.0", "[::]", "::")
-_CLIENT_CERT_TYPES = ("RequireAndVerifyClientCert", "RequireAnyClientCert")
 _SERVICE_KEYS = frozenset(("name", "port", "path", "scheme", "labels", "address", "interval", "timeout", "business_events",
                            "latency_buckets"))
 _PROBE_KEYS = frozenset(("target", "module", "labels"))
 _EXPORTER_KEYS = frozenset(("job", "group", "role", "port", "path", "honor_labels"))
-
-_MISSING = object()
-
-
-def _get(hostvars_host, key, default=None):
-    """Read one variable of a host, templated; a value that cannot be templated counts as unset."""
-    try:
-        value = hostvars_host.get(key, _MISSING)
-    except AnsibleError:
-        return default
-    return default if value is _MISSING or value is None else value
-
-
-def _bracket(address):
-    if ":" in address and not address.startswith("["):
-        return "[%s]" % address
-    return address
-
-
-def _host_address(hv):
-    """The address other hosts use to reach this host: vigil_address, else ansible_host, else the inventory hostname.
-
-    Facts are deliberately not used: they are missing for hosts outside --limit,
-    and targets must not change with the hosts a run happens to cover.
-    """
-    return str(_get(hv, "vigil_address") or _get(hv, "ansible_host") or _get(hv, "inventory_hostname"))
 
 
 def _password_id(password):
@@ -92,7 +65,11 @@ class _Plan(object):
         if name == self.self_host and key in self.self_vars:
             value = self.self_vars[key]
             return default if value is None else value
-        return _get(self.host(name), key, default)
+        return host_var(self.host(name), key, default)
+
+    def getter(self, name):
+        """``get(key, default)`` for the variables of host `name` (this host's own from self_vars first)."""
+        return lambda key, default=None: self.var(name, key, default)
 
     def labels_of(self, name, where, extra):
         labels = {}
@@ -111,47 +88,25 @@ class _Plan(object):
         return labels
 
     def endpoint(self, name, role, default_port, default_path="/metrics"):
-        """Where and how to reach the component `role` on host `name`, from that role's variables."""
-        listen = self.var(name, role + "_web_listen_address")
-        address, port = None, default_port
-        if listen:
-            match = _LISTEN.match(str(listen))
-            if not match:
-                self.problems.append("host %s: %s_web_listen_address must be host:port, got %r" % (name, role, listen))
-                return None
-            address, port = match.group(1), int(match.group(2))
-        if not address or address in _WILDCARD:
-            address = _host_address(self.host(name)) if name != self.self_host or "vigil_address" not in self.self_vars \
-                else str(self.self_vars["vigil_address"])
-        users = self.var(name, role + "_basic_auth_users", {}) or {}
-        if not isinstance(users, dict):
-            self.problems.append("host %s: %s_basic_auth_users must be a dict" % (name, role))
+        """Where and how this Prometheus reaches the component `role` on host `name`, from that role's variables."""
+        found, problem = reach(self.getter(name), name, role, default_port, client_host=self.self_host,
+                               user=self.scrape_user, user_var="prometheus_scrape_user", client="Prometheus")
+        if problem:
+            self.problems.append(problem)
             return None
-        username = password = ""
-        if len(users) == 1:
-            username, password = next(iter(users.items()))
-        elif users:
-            if self.scrape_user not in users:
-                self.problems.append(
-                    "host %s has several %s_basic_auth_users (%s); add one named %r or set prometheus_scrape_user to the one "
-                    "Prometheus should use" % (name, role, ", ".join(sorted(map(str, users))), self.scrape_user))
-                return None
-            username, password = self.scrape_user, users[self.scrape_user]
-        scheme = "https" if self.var(name, role + "_tls_cert") else "http"
-        client_cert = self.var(name, role + "_tls_client_auth_type", "") in _CLIENT_CERT_TYPES
-        if client_cert and not self.tls.get("client_cert"):
+        if found["client_cert"] and not self.tls.get("client_cert"):
             self.problems.append(
                 "host %s requires client certificates for %s (%s_tls_client_auth_type); set prometheus_scrape_tls_client_cert "
                 "and prometheus_scrape_tls_client_key" % (name, role, role))
             return None
         path = self.var(name, role + "_web_telemetry_path") or default_path
         return {
-            "address": "%s:%d" % (_bracket(address), port),
-            "scheme": scheme,
+            "address": found["address"],
+            "scheme": found["scheme"],
             "path": str(path),
-            "username": str(username),
-            "password": str(password),
-            "client_cert": client_cert,
+            "username": found["username"],
+            "password": found["password"],
+            "client_cert": found["client_cert"],
         }
 
     # -- building jobs ---------------------------------------------------------
@@ -210,7 +165,7 @@ def _check_exporters(exporters):
     jobs = set()
     for index, entry in enumerate(exporters):
         where = "prometheus_exporters[%d]" % index
-        problem = _shape_problem(entry, where, _EXPORTER_KEYS, "a dict with job, group, role and port")
+        problem = shape_problem(entry, where, _EXPORTER_KEYS, "a dict with job, group, role and port")
         if problem:
             problems.append(problem)
             continue
@@ -288,7 +243,7 @@ def prometheus_scrape_plan(groups, hostvars, exporters, self_host, self_vars=Non
             _add_probe(plan, name, index, probe, probes_var, probes)
 
     for job in sorted(services):
-        members = [(endpoint, group) for endpoint, group, _ in services[job]]
+        members = [(found, group) for found, group, _settings in services[job]]
         settings = dict((id(group), job_settings) for _endpoint, group, job_settings in services[job])
         plan.add_job(job, members, settings)
 
@@ -328,19 +283,9 @@ def prometheus_scrape_plan(groups, hostvars, exporters, self_host, self_vars=Non
     return _result(plan, alertmanagers, business, services)
 
 
-def _shape_problem(item, where, allowed, expected):
-    """Why a declared dict is malformed (not a dict, or unknown keys), or None."""
-    if not isinstance(item, dict):
-        return "%s must be %s" % (where, expected)
-    unknown = set(item) - allowed
-    if unknown:
-        return "%s has unknown keys %s; expected %s" % (where, ", ".join(sorted(unknown)), ", ".join(sorted(allowed)))
-    return None
-
-
 def _add_service(plan, host, index, service, var, exporter_jobs, services, business):
     where = "%s[%d] on host %s" % (var, index, host)
-    problem = _shape_problem(service, where, _SERVICE_KEYS, "a dict with at least name and port")
+    problem = shape_problem(service, where, _SERVICE_KEYS, "a dict with at least name and port")
     if problem:
         plan.problems.append(problem)
         return
@@ -370,11 +315,11 @@ def _add_service(plan, host, index, service, var, exporter_jobs, services, busin
                 plan.problems.append("%s: %s must be a Prometheus duration such as 30s or 1m, got %r" % (where, key, service[key]))
                 return
             job_settings[setting] = str(service[key])
-    address = service.get("address") or _host_address(plan.host(host))
+    address = service.get("address") or host_address(plan.getter(host), host)
     labels = plan.labels_of(host, where + " labels", service.get("labels", {}))
     labels.update(instance=host, service=name)
-    endpoint = {"address": "%s:%d" % (_bracket(str(address)), port), "scheme": scheme, "path": path,
-                "username": "", "password": "", "client_cert": False}
+    target = {"address": "%s:%d" % (bracket(address), port), "scheme": scheme, "path": path,
+              "username": "", "password": "", "client_cert": False}
     buckets = service.get("latency_buckets")
     if buckets is not None:
         if (not isinstance(buckets, list) or not buckets
@@ -386,7 +331,7 @@ def _add_service(plan, host, index, service, var, exporter_jobs, services, busin
         if previous != sorted(float(b) for b in buckets):
             plan.problems.append("%s: latency_buckets of service %s differ from those declared on another host" % (where, name))
             return
-    services.setdefault(name, []).append((endpoint, {"targets": [endpoint["address"]], "labels": labels}, job_settings))
+    services.setdefault(name, []).append((target, {"targets": [target["address"]], "labels": labels}, job_settings))
     events = service.get("business_events", {})
     if not isinstance(events, dict):
         plan.problems.append("%s: business_events must map event names to counter metric names" % where)
@@ -406,7 +351,7 @@ def _add_probe(plan, host, index, probe, var, probes):
     where = "%s[%d] on host %s" % (var, index, host)
     if isinstance(probe, str):
         probe = {"target": probe}
-    problem = _shape_problem(probe, where, _PROBE_KEYS, "a URL or a dict with target, module and labels")
+    problem = shape_problem(probe, where, _PROBE_KEYS, "a URL or a dict with target, module and labels")
     if problem:
         plan.problems.append(problem)
         return

@@ -24,6 +24,7 @@ import json
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.vigil.observability.plugins.plugin_utils._endpoints import split_listen
 
 try:
     import bcrypt
@@ -106,7 +107,6 @@ def bcrypt_users(users, existing=None, cost=12, variable="basic_auth_users"):
     return result
 
 
-_LISTEN_RE = re.compile(r"^(\[[0-9A-Fa-f:.]*\]|[^\[\]:]*):([0-9]{1,5})$")
 _PRIVATE_KEY_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _VERIFYING_AUTH_TYPES = ("RequireAndVerifyClientCert", "VerifyClientCertIfGiven")
 
@@ -121,12 +121,12 @@ def web_settings_problems(settings, role):
     """
     problems = []
     listen = str(settings.get("web_listen_address", ""))
-    match = _LISTEN_RE.match(listen)
-    if not match:
+    parts = split_listen(listen)
+    if parts is None:
         problems.append("%s_web_listen_address must be host:port (for example 10.0.0.5:9100 or [::1]:9100), got %s"
                         % (role, json.dumps(listen)))
     else:
-        host, port = match.group(1), int(match.group(2))
+        host, port = parts
         if not 1 <= port <= 65535:
             problems.append("%s_web_listen_address has port %d, expected 1 to 65535" % (role, port))
         if host in ("", "0.0.0.0", "[::]") and not settings.get("allow_wildcard_bind"):

@@ -21,7 +21,9 @@ description:
     line, so it is not visible in the process list), then logs in again to prove the new password works.
   - Runs on the Grafana host itself. The command must run as the user that owns Grafana's database (usually
     C(grafana)); use O(run_as) when the task runs as root, or C(become_user).
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   url:
     description: Base URL of the local Grafana, including any sub-path.
@@ -71,6 +73,8 @@ attributes:
     details: The login is tried; when it fails the result is C(changed=true) and nothing is run.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Only the admin user of the database named in O(config) is changed. With an external database (HA pairs), run the
     module on one host only (C(run_once)).

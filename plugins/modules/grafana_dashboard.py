@@ -25,8 +25,9 @@ description:
     search request (C(GET /api/search?type=dash-db), paged as Grafana documents it), one read per dashboard that
     already exists and only the writes that are needed. O(prune=true) also deletes the dashboards of O(folder_uid)
     that are not in the directory.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vigil.observability.grafana
 options:
   dashboard:
@@ -70,8 +71,10 @@ options:
       - When V(true), the dashboard is written regardless and replaces the other one.
     type: bool
     default: false
-  message:
-    description: The version message stored with each version written (shown in the dashboard's version history).
+  commit_message:
+    description:
+      - The version message stored with each version written (shown in the dashboard's version history).
+      - Named as in M(community.grafana.grafana_dashboard); C(message) cannot be an option name, Ansible reserves it.
     type: str
     default: Provisioned by vigil.observability.grafana_dashboard
   state:
@@ -94,6 +97,8 @@ attributes:
   diff_mode:
     support: full
     details: Before and after of each dashboard that changes (normalised JSON and folder uid).
+  platform:
+    platforms: posix
 seealso:
   - module: vigil.observability.grafana_folder
   - module: vigil.observability.grafana_dashboard_info
@@ -297,7 +302,7 @@ class Dashboards:
             else:
                 model["id"] = None
             payload = {"dashboard": model, "folderUid": self.folder_uid, "overwrite": self.params["overwrite"],
-                       "message": self.params["message"]}
+                       "message": self.params["commit_message"]}
             try:
                 answer = self.client.request("POST", "/api/dashboards/db", what, payload=payload) or {}
             except GrafanaAPIError as exc:
@@ -439,7 +444,7 @@ def main():
         folder_uid=dict(type="str", default=""),
         datasources=dict(type="dict", default={}),
         overwrite=dict(type="bool", default=False),
-        message=dict(type="str", default="Provisioned by vigil.observability.grafana_dashboard"),
+        commit_message=dict(type="str", default="Provisioned by vigil.observability.grafana_dashboard"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         prune=dict(type="bool", default=False),
     )

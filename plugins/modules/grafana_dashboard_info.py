@@ -16,8 +16,9 @@ description:
     see, through Grafana's search and dashboard HTTP APIs. Never changes anything.
   - The JSON is normalised the way M(vigil.observability.grafana_dashboard) compares it (without C(id), C(version)
     and C(iteration)), so it can be saved as a file and provisioned again unchanged.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vigil.observability.grafana
 options:
   uid:
@@ -42,6 +43,8 @@ attributes:
     details: The module only reads, in check mode too.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 seealso:
   - module: vigil.observability.grafana_dashboard
 """

@@ -22,8 +22,9 @@ description:
     shows V((write-only)) for each key that is sent.
   - With O(health_check=true) the module then asks Grafana to test the datasource
     (C(GET /api/datasources/uid/<uid>/health)) and fails with Grafana's answer when the test fails.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vigil.observability.grafana
 options:
   name:
@@ -101,6 +102,8 @@ attributes:
   diff_mode:
     support: full
     details: Secure values are shown as V((write-only)).
+  platform:
+    platforms: posix
 notes:
   - Managing datasources needs the organisation's Admin role (C(datasources:write)).
 seealso:

@@ -16,8 +16,9 @@ description:
   - Nested folders (Grafana 10 and later with the C(nestedFolders) feature, on by default from Grafana 11) are
     created under O(parent_uid); a folder found under another parent is moved with C(POST /api/folders/<uid>/move).
   - A title that differs is changed with C(PUT /api/folders/<uid>), sending the version that was read.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vigil.observability.grafana
 options:
   uid:
@@ -49,6 +50,8 @@ attributes:
   diff_mode:
     support: full
     details: Before and after of uid, title and parent_uid.
+  platform:
+    platforms: posix
 seealso:
   - module: vigil.observability.grafana_dashboard
   - name: Grafana folder HTTP API
@@ -142,7 +145,9 @@ def run(module, client):
     what = "folder uid %r" % uid
     current = client.get("/api/folders/%s" % uid, what, missing_ok=True)
     before = summary(current)
-    compared = lambda f: {k: f.get(k) for k in ("uid", "title", "parent_uid")} if f else {}  # noqa: E731
+
+    def compared(folder):
+        return {k: folder.get(k) for k in ("uid", "title", "parent_uid")} if folder else {}
 
     if params["state"] == "absent":
         if current is None:

@@ -20,8 +20,9 @@ description:
   - A token that already exists is left alone; its key cannot be read back. When O(token_file) is missing but the token
     exists, the module fails and says how to replace the token (delete it with O(token_state=absent), then run again).
   - Grafana removed API keys in Grafana 11 in favour of service accounts and their tokens.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vigil.observability.grafana
 options:
   name:
@@ -72,6 +73,8 @@ attributes:
   diff_mode:
     support: full
     details: Before and after of name, role and disabled, and of the token's presence (never its key).
+  platform:
+    platforms: posix
 notes:
   - Managing service accounts needs the organisation's Admin role (C(serviceaccounts:write)).
 seealso:
@@ -210,7 +213,9 @@ def run(module, client):
     what = "service account %r" % p["name"]
     result = {}
     current = find(client, p["name"], what)
-    compared = lambda a: {k: v for k, v in summary(a).items() if k != "id"}  # noqa: E731
+
+    def compared(account):
+        return {k: v for k, v in summary(account).items() if k != "id"}
 
     if p["state"] == "absent":
         if current is None:

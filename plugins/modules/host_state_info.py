@@ -17,7 +17,9 @@ description:
   - It changes nothing. The roles still make every change with the usual modules (file, template, user, apt,
     systemd_service), so check mode and diff behave as usual; this module only saves the calls that would
     have found everything in place.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   paths:
     description: Paths to describe. Symbolic links are not followed.
@@ -56,12 +58,13 @@ options:
     type: list
     elements: path
     default: []
-    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - The SHA-1 checksums match the C(checksum) that M(ansible.builtin.stat) and M(ansible.builtin.copy) use.
 """
@@ -210,7 +213,7 @@ def parse_dpkg(output, names):
 def parse_systemctl_show(output, units):
     """Map unit names to their states from `systemctl show` output (blocks separated by blank lines)."""
     states = {}
-    blocks = [b for b in output.strip().split("\n\n")] if output.strip() else []
+    blocks = output.strip().split("\n\n") if output.strip() else []
     for unit, block in zip(units, blocks):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         states[unit] = {

@@ -22,7 +22,9 @@ description:
     O(timeout) seconds; the failure shows the last O(journal_lines) lines of the unit's journal. Putting the previous
     configuration back is left to the caller, which knows what it replaced (a C(rescue) section).
   - It fails before sending any signal when the gauges are not on the page or the page cannot be read.
-author: vigil.observability maintainers
+author: vigil.observability maintainers (@vigil-observability)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   unit:
     description: The systemd unit to reload, for example C(alertmanager.service).
@@ -70,6 +72,8 @@ attributes:
     details: In check mode nothing is read or sent; the module reports that a reload would happen.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 requirements:
   - systemd (C(systemctl) and C(journalctl)) on the target.
 notes:

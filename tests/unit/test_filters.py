@@ -7,10 +7,9 @@ import bcrypt
 import pytest
 from ansible.errors import AnsibleFilterError
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".cache", "collections"))
 
-import systemd  # noqa: E402
-import web_config  # noqa: E402
+from ansible_collections.vigil.observability.plugins.filter import systemd, web_config  # noqa: E402
 
 SECRET = "S3ntinel-unit-test-password"
 

@@ -68,7 +68,7 @@ def test_update_sends_the_version_read_and_reports_the_keys(grafana, conn):
     grafana.put_dashboard(simple_dashboard("vigil-node", "Node"))
     grafana.put_dashboard(simple_dashboard("vigil-node", "Node"))  # version 2 on the server
     desired = simple_dashboard("vigil-node", "Node", panels=4)
-    outcome, result = run(dict(conn, dashboard=desired, message="more panels"))
+    outcome, result = run(dict(conn, dashboard=desired, commit_message="more panels"))
     assert outcome == "exit", result
     assert result["changed"] is True
     entry = result["dashboards"][0]

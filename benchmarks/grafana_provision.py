@@ -21,10 +21,14 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
 
-from fake_grafana import FakeGrafana  # noqa: E402
-from grafana_testlib import TOKEN, load, run_module  # noqa: E402
+from ansible_collections.vigil.observability.tests.unit.plugins.modules.fake_grafana import FakeGrafana  # noqa: E402
+from ansible_collections.vigil.observability.tests.unit.plugins.modules.grafana_testlib import (  # noqa: E402
+    TOKEN,
+    load,
+    run_module,
+)
 
 grafana_dashboard = load("modules.grafana_dashboard")
 

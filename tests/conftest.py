@@ -1,24 +1,38 @@
+"""The one set-up of the test suites: the collection is importable by its name.
+
+`make venv` (scripts/link-collection.sh) links the checkout as
+.cache/collections/ansible_collections/vigil/observability; with
+.cache/collections on sys.path every test imports the collection's code, and
+the test helpers, as `ansible_collections.vigil.observability.…`:
+
+    from ansible_collections.vigil.observability.plugins.filter import prometheus
+    from ansible_collections.vigil.observability.tests.helpers import ROOT, run, tool
+    from ansible_collections.vigil.observability.tests.roles.role_input import run_cases
+
+A tree that already is ansible_collections/vigil/observability (as
+`ansible-test units` runs it) is used where it is. The layers are described
+in docs/testing.md.
+"""
+
 import os
-import shutil
-import subprocess
-
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import sys
 
 
-def run(cmd, timeout=600, env=None, cwd=ROOT):
-    """Run a command, returning (rc, combined output)."""
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
-    return proc.returncode, proc.stdout
-
-
-def tool(name):
-    path = shutil.which(name)
-    if not path:
-        pytest.fail("%s is not installed; run `make venv`" % name)
+def _collections_path():
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    parent, name = os.path.split(root)
+    top, namespace = os.path.split(parent)
+    if (os.path.basename(top), namespace, name) == ("ansible_collections", "vigil", "observability"):
+        return os.path.dirname(top)
+    path = os.path.join(root, ".cache", "collections")
+    if not os.path.isdir(os.path.join(path, "ansible_collections", "vigil", "observability")):
+        raise RuntimeError("%s does not hold vigil.observability: run `make venv`" % path)
     return path
+
+
+COLLECTIONS = _collections_path()
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
 
 
 def pytest_collection_finish(session):
@@ -39,22 +53,3 @@ def pytest_collection_finish(session):
 def pytest_collection_modifyitems(session, config, items):
     """Run the Molecule scenario tests last: waiting for their results must not hold up the lint and unit tests."""
     items.sort(key=lambda item: item.name.startswith("test_molecule_scenario"))
-
-
-# Fixtures of the Grafana module unit tests (tests/unit/test_grafana_*.py).
-# They live here rather than in tests/unit/conftest.py: the test modules
-# import this file as `conftest`, and a second conftest.py would shadow it.
-@pytest.fixture
-def grafana():
-    """A fake Grafana (tests/unit/fake_grafana.py) on loopback, stopped after the test."""
-    from grafana_testlib import started_grafana
-
-    yield from started_grafana()
-
-
-@pytest.fixture
-def conn(grafana):
-    """The module connection options for the fake Grafana."""
-    from grafana_testlib import connection
-
-    return connection(grafana)

@@ -33,7 +33,7 @@ import os
 
 import pytest
 import yaml
-from conftest import ROOT, run, tool
+from ansible_collections.vigil.observability.tests.helpers import ROOT, run, tool
 
 BUNDLED = str(importlib.metadata.distribution("ansible").locate_file("ansible_collections"))
 INVENTORY = """\

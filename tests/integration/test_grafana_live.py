@@ -10,15 +10,15 @@ and delete what they created, also when they fail. They do not start Molecule.
 """
 
 import os
-import sys
 import uuid
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
-
-from grafana_testlib import exported_dashboard, load, run_module, simple_dashboard  # noqa: E402
+from ansible_collections.vigil.observability.tests.unit.plugins.modules.grafana_testlib import (
+    exported_dashboard,
+    load,
+    run_module,
+    simple_dashboard,
+)
 
 URL = os.environ.get("GRAFANA_URL")
 TOKEN = os.environ.get("GRAFANA_TOKEN")

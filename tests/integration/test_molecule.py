@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ROOT, run, tool
+from ansible_collections.vigil.observability.tests.helpers import ROOT, run, tool
 
 SCENARIOS = sorted(
     d for d in os.listdir(os.path.join(ROOT, "molecule"))

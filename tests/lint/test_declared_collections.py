@@ -35,7 +35,7 @@ import warnings
 import jinja2
 import pytest
 import yaml
-from conftest import ROOT
+from ansible_collections.vigil.observability.tests.helpers import ROOT
 from jinja2 import nodes
 
 BUILTIN = {"ansible.builtin", "ansible.legacy", "vigil.observability"}

@@ -18,7 +18,7 @@ import os
 import sys
 
 import pytest
-from conftest import ROOT, run, tool
+from ansible_collections.vigil.observability.tests.helpers import ROOT, run, tool
 
 CONFIG = """\
 [galaxy-importer]

@@ -1,6 +1,6 @@
 """Static checks: yamllint, ansible-lint (production profile) and the changelog."""
 
-from conftest import run, tool
+from ansible_collections.vigil.observability.tests.helpers import run, tool
 
 
 def test_yamllint():

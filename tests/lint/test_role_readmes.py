@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from ansible_collections.vigil.observability.tests.helpers import ROOT
 
 SCRIPT = os.path.join(ROOT, "scripts", "role-readmes.py")
 ROLES = sorted(d for d in os.listdir(os.path.join(ROOT, "roles")) if os.path.isdir(os.path.join(ROOT, "roles", d)))

@@ -33,8 +33,37 @@ def path_matches(entry, type=None, owner=None, group=None, mode=None, content=No
     return True
 
 
+def files_plan(files, host, group=None, prune_dirs=None):
+    """What writing ``files`` changes on a host that host_state_info read as ``host``.
+
+    ``files`` is a list of ``{path, content[, owner, group, mode]}``; owner,
+    group and mode default to root, ``group`` and 0640. Returns ``changing``
+    (the paths whose file differs, in the order given), ``added`` (those of
+    them that do not exist yet) and ``stale`` (entries of ``prune_dirs`` that
+    no file claims, to be removed).
+    """
+    paths = host.get("paths", {}) if isinstance(host, dict) else {}
+    listings = host.get("listings", {}) if isinstance(host, dict) else {}
+    changing, added = [], []
+    for item in files or []:
+        entry = paths.get(item["path"])
+        if not path_matches(entry, type="file", owner=item.get("owner", "root"), group=item.get("group", group),
+                            mode=item.get("mode", "0640"), content=item["content"]):
+            changing.append(item["path"])
+            if not (isinstance(entry, dict) and entry.get("exists")):
+                added.append(item["path"])
+    claimed = set(item["path"] for item in files or [])
+    stale = []
+    for directory in prune_dirs or []:
+        for name in listings.get(directory) or []:
+            path = directory.rstrip("/") + "/" + name
+            if path not in claimed:
+                stale.append(path)
+    return {"changing": changing, "added": added, "stale": stale}
+
+
 class FilterModule(object):
     """host_state_info comparison filters."""
 
     def filters(self):
-        return {"path_matches": path_matches}
+        return {"path_matches": path_matches, "files_plan": files_plan}

@@ -60,7 +60,7 @@ def test_module_change_reloads_without_restart_and_the_reload_is_verified():
     extra = {"https_testca": TESTCA, "tcp_connect_fast": {"prober": "tcp", "timeout": "2s"}}
     result = run_playbook(limit=PROBER, extra_vars={"blackbox_exporter_modules_extra": extra})
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Reload blackbox_exporter (SIGHUP)" in result.stdout
+    assert "Reload the daemon (SIGHUP) and check that the new configuration took, blackbox_exporter" in result.stdout
     assert main_pid(host) == pid and restarts(host) == count
     starts = host.check_output("journalctl -u %s --no-pager --since @%s -o cat | grep -c '^Started' || true" % (UNIT, since))
     assert starts == "0", "the exporter was restarted"

@@ -1,0 +1,53 @@
+"""Unit tests for the files_plan filter (the core's staged configuration files, roles/_common/tasks/files.yml)."""
+
+import hashlib
+
+from ansible_collections.vigil.observability.plugins.filter.host_state import files_plan
+
+
+def entry(content, owner="root", group="prometheus", mode="0640"):
+    return {"exists": True, "type": "file", "owner": owner, "group": group, "mode": mode,
+            "checksum": hashlib.sha1(content.encode()).hexdigest()}
+
+
+HOST = {
+    "paths": {
+        "/etc/p/prometheus.yml": entry("global: {}\n"),
+        "/etc/p/rules/a.yml": entry("groups: []\n"),
+        "/etc/p/rules/b.yml": {"exists": False},
+        "/etc/p/secrets/token": entry("s3cret", mode="0600"),
+    },
+    "listings": {"/etc/p/rules": ["a.yml", "old.yml"], "/etc/p/secrets": ["token"]},
+}
+
+
+def test_unchanged_files_are_left_alone():
+    files = [{"path": "/etc/p/prometheus.yml", "content": "global: {}\n"},
+             {"path": "/etc/p/rules/a.yml", "content": "groups: []\n"}]
+    assert files_plan(files, HOST, group="prometheus") == {"changing": [], "added": [], "stale": []}
+
+
+def test_changed_content_owner_group_or_mode_is_a_change_and_a_missing_file_is_added():
+    files = [{"path": "/etc/p/prometheus.yml", "content": "global: {scrape_interval: 1m}\n"},
+             {"path": "/etc/p/rules/a.yml", "content": "groups: []\n", "group": "root"},
+             {"path": "/etc/p/rules/b.yml", "content": "groups: []\n"},
+             {"path": "/etc/p/secrets/token", "content": "s3cret"}]
+    plan = files_plan(files, HOST, group="prometheus")
+    assert plan["changing"] == ["/etc/p/prometheus.yml", "/etc/p/rules/a.yml", "/etc/p/rules/b.yml",
+                                "/etc/p/secrets/token"]
+    assert plan["added"] == ["/etc/p/rules/b.yml"]
+
+
+def test_a_file_the_state_read_did_not_cover_is_written():
+    plan = files_plan([{"path": "/etc/p/unknown.yml", "content": "x"}], HOST, group="prometheus")
+    assert plan["changing"] == ["/etc/p/unknown.yml"] and plan["added"] == ["/etc/p/unknown.yml"]
+
+
+def test_entries_no_file_claims_in_pruned_directories_are_stale():
+    files = [{"path": "/etc/p/rules/a.yml", "content": "groups: []\n"}]
+    plan = files_plan(files, HOST, group="prometheus", prune_dirs=["/etc/p/rules", "/etc/p/secrets", "/etc/p/none"])
+    assert plan["stale"] == ["/etc/p/rules/old.yml", "/etc/p/secrets/token"]
+
+
+def test_directories_not_pruned_keep_their_other_entries():
+    assert files_plan([], HOST, group="prometheus")["stale"] == []

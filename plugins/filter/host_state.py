@@ -12,10 +12,13 @@ import hashlib
 from ansible.module_utils.common.text.converters import to_bytes
 
 
-def path_matches(entry, type=None, owner=None, group=None, mode=None, content=None, link_target=None):  # noqa: A002
+def path_matches(entry, type=None, owner=None, group=None, mode=None, content=None, link_target=None,  # noqa: A002
+                 checksum=None):
     """True when a host_state_info path entry already has every given attribute.
 
-    ``content`` is compared by SHA-1, as ansible.builtin.copy and template do.
+    ``content`` is compared by SHA-1, as ansible.builtin.copy and template do;
+    ``checksum`` is such a SHA-1 digest given directly (of a file on the
+    controller, for instance).
     Only a full match returns True; anything unknown returns False so that the
     real module runs and decides.
     """
@@ -26,6 +29,8 @@ def path_matches(entry, type=None, owner=None, group=None, mode=None, content=No
         if value is not None and entry.get(key) != value:
             return False
     if mode is not None and entry.get("mode") != "%04o" % int(str(mode), 8):
+        return False
+    if checksum is not None and entry.get("checksum") != checksum:
         return False
     if content is not None:
         if entry.get("checksum") != hashlib.sha1(to_bytes(content, errors="surrogate_or_strict")).hexdigest():

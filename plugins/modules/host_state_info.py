@@ -58,6 +58,13 @@ options:
     type: list
     elements: path
     default: []
+  mounts:
+    description:
+      - Paths whose file system to report (the mount point holding the path, or its nearest existing parent), as
+        an entry of C(ansible_facts.mounts) would, so that a role needs no C(mounts) fact gathering.
+    type: list
+    elements: path
+    default: []
 attributes:
   check_mode:
     support: full
@@ -111,6 +118,13 @@ units:
   returned: always
   type: dict
   sample: {node_exporter.service: {load: loaded, enabled: enabled, active: active}}
+mounts:
+  description: The file system holding each path of O(mounts); empty when it cannot be told.
+  returned: always
+  type: dict
+  sample:
+    /var/lib/prometheus: {mount: /, device: /dev/sda1, fstype: ext4, size_total: 105089261568,
+                          size_available: 70021394432}
 listings:
   description: Sorted entry names of each directory in O(list_dirs); empty for a missing directory.
   returned: always
@@ -122,6 +136,7 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -200,6 +215,42 @@ def describe_group(name):
         return {"exists": False}
 
 
+def _unescape(field):
+    """A /proc/mounts field with its octal escapes (\\040 for a space) decoded."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mounts(text):
+    """(mount point, device, fstype) of each line of /proc/mounts."""
+    entries = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            entries.append((_unescape(fields[1]), _unescape(fields[0]), fields[2]))
+    return entries
+
+
+def describe_mount(path, entries):
+    """The mounts entry (mount, device, fstype, sizes) of the file system holding ``path``."""
+    existing = os.path.realpath(path)
+    while not os.path.exists(existing) and existing != "/":
+        existing = os.path.dirname(existing)
+    best = None
+    for mount, device, fstype in entries:
+        inside = existing == mount or existing.startswith(mount.rstrip("/") + "/")
+        if inside and (best is None or len(mount) >= len(best[0])):
+            best = (mount, device, fstype)
+    if best is None:
+        return {}
+    info = {"mount": best[0], "device": best[1], "fstype": best[2]}
+    try:
+        st = os.statvfs(existing)
+        info.update(size_total=st.f_frsize * st.f_blocks, size_available=st.f_frsize * st.f_bavail)
+    except OSError:
+        pass
+    return info
+
+
 def parse_dpkg(output, names):
     """Map package names to installed versions from dpkg-query output."""
     found = dict((name, None) for name in names)
@@ -236,6 +287,7 @@ def main():
             packages=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
             list_dirs=dict(type="list", elements="path", default=[]),
+            mounts=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -271,6 +323,14 @@ def main():
             result["listings"][directory] = []
         except OSError as exc:
             module.fail_json(msg="host_state_info: cannot list %s: %s" % (directory, exc.strerror))
+    result["mounts"] = {}
+    if params["mounts"]:
+        try:
+            with open("/proc/mounts") as handle:
+                entries = parse_mounts(handle.read())
+        except OSError:
+            entries = []
+        result["mounts"] = dict((p, describe_mount(p, entries)) for p in params["mounts"])
     module.exit_json(**result)
 
 

@@ -112,8 +112,6 @@ PLAN_CASES = [
      "prometheus_scrape_configs_extra job names must be unique"),
     ("exporters-shape", {"prometheus_exporters": [{"job": "node", "group": "all", "role": "node_exporter"}]},
      "prometheus_exporters[0] needs port"),
-    ("data-dir-on-nfs", {"test_facts": dict(FACTS, mounts=[{"mount": "/var/lib/prometheus", "fstype": "nfs4", "size_total": 1}])},
-     "the TSDB needs a local POSIX file system"),
 ]
 
 

@@ -24,7 +24,7 @@ HOST = {
 def test_unchanged_files_are_left_alone():
     files = [{"path": "/etc/p/prometheus.yml", "content": "global: {}\n"},
              {"path": "/etc/p/rules/a.yml", "content": "groups: []\n"}]
-    assert files_plan(files, HOST, group="prometheus") == {"changing": [], "added": [], "stale": []}
+    assert files_plan(files, HOST, group="prometheus") == {"changing": [], "added": [], "stale": [], "directories": []}
 
 
 def test_changed_content_owner_group_or_mode_is_a_change_and_a_missing_file_is_added():
@@ -51,3 +51,36 @@ def test_entries_no_file_claims_in_pruned_directories_are_stale():
 
 def test_directories_not_pruned_keep_their_other_entries():
     assert files_plan([], HOST, group="prometheus")["stale"] == []
+
+
+def test_secret_content_is_compared_like_content():
+    files = [{"path": "/etc/p/secrets/token", "secret_content": "s3cret", "mode": "0600"},
+             {"path": "/etc/p/rules/a.yml", "secret_content": "changed\n"}]
+    assert files_plan(files, HOST, group="prometheus")["changing"] == ["/etc/p/rules/a.yml"]
+
+
+def test_directories_that_are_missing_or_differ_are_listed():
+    host = {"paths": {"/etc/p": {"exists": True, "type": "directory", "owner": "root", "group": "prometheus",
+                                 "mode": "0750"},
+                      "/etc/p/tls": {"exists": True, "type": "directory", "owner": "root", "group": "root",
+                                     "mode": "0750"},
+                      "/var/lib/p": {"exists": False}}}
+    dirs = [{"path": "/etc/p", "mode": "0750"}, {"path": "/etc/p/tls", "mode": "0750"},
+            {"path": "/var/lib/p", "mode": "0700", "owner": "prometheus"}]
+    assert files_plan([], host, group="prometheus", directories=dirs)["directories"] == ["/etc/p/tls", "/var/lib/p"]
+
+
+def test_stale_binaries_compares_with_the_unpacked_files(tmp_path):
+    from ansible_collections.vigil.observability.plugins.filter.host_state import stale_binaries
+    (tmp_path / "prometheus").write_bytes(b"prom")
+    (tmp_path / "promtool").write_bytes(b"tool")
+    current = {"exists": True, "type": "file", "owner": "root", "group": "root", "mode": "0755",
+               "checksum": hashlib.sha1(b"prom").hexdigest()}
+    host = {"paths": {"/usr/local/bin/prometheus": current,
+                      "/usr/local/bin/promtool": dict(current, checksum=hashlib.sha1(b"old").hexdigest()),
+                      "/usr/local/bin/other": dict(current)}}
+    binaries = ["/usr/local/bin/prometheus", "/usr/local/bin/promtool", "/usr/local/bin/other"]
+    # promtool differs; other has no unpacked source, so it cannot be told current.
+    assert stale_binaries(binaries, host, str(tmp_path)) == ["/usr/local/bin/promtool", "/usr/local/bin/other"]
+    assert stale_binaries(binaries[:1], {"paths": {"/usr/local/bin/prometheus": dict(current, mode="0775")}},
+                          str(tmp_path)) == ["/usr/local/bin/prometheus"]

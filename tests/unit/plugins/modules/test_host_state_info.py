@@ -110,3 +110,23 @@ def test_list_dirs_lists_entries_sorted_and_a_missing_directory_as_empty(tmp_pat
     result, _ = run_module({"list_dirs": [str(tmp_path), str(tmp_path / "missing")]})
     assert result["listings"] == {str(tmp_path): ["a.yml", "b.yml", "sub"], str(tmp_path / "missing"): []}
     assert result["changed"] is False
+
+
+def test_mounts_are_parsed_with_escapes_and_the_longest_mount_point_wins(tmp_path):
+    text = ("/dev/sda1 / ext4 rw 0 0\n"
+            "srv:/export /var/lib/prometheus nfs4 rw 0 0\n"
+            "/dev/sdb1 /mnt/with\\040space xfs rw 0 0\n")
+    entries = host_state_info.parse_mounts(text)
+    assert ("/mnt/with space", "/dev/sdb1", "xfs") in entries
+    # A path that does not exist yet is told by its nearest existing parent.
+    nfs = host_state_info.describe_mount(str(tmp_path / "data" / "not-yet"),
+                                         [("/", "/dev/sda1", "ext4"), (str(tmp_path), "srv:/export", "nfs4")])
+    assert (nfs["mount"], nfs["fstype"]) == (str(tmp_path), "nfs4")
+    root = host_state_info.describe_mount(str(tmp_path / "missing" / "deeper"), [("/", "/dev/sda1", "ext4")])
+    assert root["mount"] == "/" and root["fstype"] == "ext4" and root["size_total"] > 0
+
+
+def test_mounts_are_reported_for_each_path(tmp_path, run_module):
+    result, _ = run_module({"mounts": [str(tmp_path)]})
+    assert result["mounts"][str(tmp_path)]["mount"].startswith("/")
+    assert result["mounts"][str(tmp_path)]["size_total"] > 0

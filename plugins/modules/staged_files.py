@@ -271,7 +271,11 @@ class Stager(object):
             if item.get("validate"):
                 if "%s" not in item["validate"]:
                     raise Refused(path, checker_name(item), msg="validate must contain %%s: %s" % item["validate"])
-                rc, out, err = self.module.run_command(item["validate"] % tmp)
+                try:
+                    rc, out, err = self.module.run_command(item["validate"] % tmp, handle_exceptions=False)
+                except OSError as exc:
+                    raise Refused(path, checker_name(item), msg="%s cannot run: %s" % (item["validate"] % tmp,
+                                                                                     to_native(exc)))
                 if rc != 0:
                     raise Refused(path, checker_name(item), rc, out, err,
                                   "%s refused the new %s (exit %d)" % (checker_name(item), path, rc))

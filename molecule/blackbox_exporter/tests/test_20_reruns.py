@@ -42,12 +42,14 @@ def test_broken_module_is_refused_by_the_checker_and_the_exporter_keeps_its_modu
     result = run_playbook(limit=PROBER, extra_vars={"blackbox_exporter_modules_extra": broken})
     assert result.returncode != 0
     assert "Could not compile regular expression" in result.stdout, result.stdout[-3000:]
-    assert "failed to validate" in result.stdout
+    assert "refused the new %s, which was not installed" % CONFIG in result.stdout, result.stdout[-3000:]
     assert host.file(CONFIG).sha256sum == before
     assert main_pid(host) == pid
     assert metric(host, "blackbox_exporter_config_last_reload_success_timestamp_seconds") == loaded
     assert metric(host, "blackbox_exporter_config_last_reload_successful") == 1
-    assert not [f for f in host.check_output("ls -a /etc/blackbox_exporter").split() if f.startswith("blackbox.yml.")]
+    # No temporary or backup copy is left beside it.
+    assert not [f for f in host.check_output("ls -a /etc/blackbox_exporter").split()
+                if f.startswith(("blackbox.yml.", ".blackbox.yml."))]
     assert probe(host, "http://bbx-web:8080/")[0]["probe_success"] == 1
 
 
@@ -67,7 +69,9 @@ def test_module_change_reloads_without_restart_and_the_reload_is_verified():
     assert metric(host, "blackbox_exporter_config_last_reload_success_timestamp_seconds") > loaded
     assert metric(host, "blackbox_exporter_config_last_reload_successful") == 1
     assert probe(host, "bbx-web:8080", "tcp_connect_fast")[0]["probe_success"] == 1
-    assert not [f for f in host.check_output("ls -a /etc/blackbox_exporter").split() if f.startswith("blackbox.yml.")]
+    # No temporary or backup copy is left beside it.
+    assert not [f for f in host.check_output("ls -a /etc/blackbox_exporter").split()
+                if f.startswith(("blackbox.yml.", ".blackbox.yml."))]
     assert_service_up(host, UNIT)
 
 

@@ -5,41 +5,19 @@ import os
 import pwd
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vigil.observability.plugins.modules import staged_files
+from ansible_collections.vigil.observability.tests.unit.plugins.modules.grafana_testlib import run_module as run
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 MY_GROUP = grp.getgrgid(os.getgid()).gr_name
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 @pytest.fixture
-def run_module(monkeypatch):
+def run_module():
+    """Run staged_files in-process; the result dict, with failed=True when the module failed."""
     def _run(args, check=False, diff=True):
-        def exit_json(self, **kwargs):
-            raise ExitJson(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise FailJson(kwargs)
-
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-            try:
-                staged_files.main()
-            except ExitJson as done:
-                return done.args[0]
-            except FailJson as failed:
-                return dict(failed.args[0], failed=True)
-        raise AssertionError("the module neither exited nor failed")
+        outcome, result = run(staged_files, args, check_mode=check, diff=diff)
+        return dict(result, failed=True) if outcome == "fail" else result
 
     return _run
 
@@ -133,6 +111,16 @@ def test_the_checker_is_named_in_the_failure(tmp_path, run_module):
     assert result["failed"] is True
     assert result["checker"] == "promtool check config"
     assert "promtool check config refused the new" in result["msg"]
+
+
+def test_a_checker_that_cannot_run_refuses_and_puts_back(tmp_path, run_module):
+    first = tmp_path / "first.yml"
+    first.write_text("old\n")
+    result = run_module({"files": [entry(first, "new\n"),
+                                   entry(tmp_path / "b.yml", "x\n", validate="/nonexistent/checker %s")]})
+    assert result["failed"] is True and "cannot run" in result["msg"]
+    assert result["failed_path"] == str(tmp_path / "b.yml") and result["checker"] == "checker"
+    assert first.read_text() == "old\n" and not (tmp_path / "b.yml").exists()
 
 
 def test_validate_without_placeholder_is_refused(tmp_path, run_module):

@@ -274,8 +274,8 @@ class Stager(object):
                 try:
                     rc, out, err = self.module.run_command(item["validate"] % tmp, handle_exceptions=False)
                 except OSError as exc:
-                    raise Refused(path, checker_name(item), msg="%s cannot run: %s" % (item["validate"] % tmp,
-                                                                                     to_native(exc)))
+                    command = item["validate"] % tmp
+                    raise Refused(path, checker_name(item), msg="%s cannot run: %s" % (command, to_native(exc)))
                 if rc != 0:
                     raise Refused(path, checker_name(item), rc, out, err,
                                   "%s refused the new %s (exit %d)" % (checker_name(item), path, rc))
